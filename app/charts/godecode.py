@@ -1,0 +1,133 @@
+"""``encoding/json`` decoding of JSON-compatible values into a :class:`GoType`."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from app.charts.gojson import GoType
+from app.charts.gojson import JsonConverter
+from app.charts.gojson import UnmarshalError
+from app.charts.gojson import find_field
+from app.charts.gojson import json_kind
+from app.charts.goyaml import YamlError
+from app.charts.goyaml import parse_first_document
+
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
+
+
+class _TypeMismatch(Exception):
+    """The first ``json: cannot unmarshal ...`` error of a decode."""
+
+
+class _Decoder:
+    """Decodes into Go values represented as Python objects (structs as sparse dicts)."""
+
+    def __init__(self) -> None:
+        self._struct = ""
+        self._path: list[str] = []
+
+    def _mismatch(self, value: Any, target: GoType) -> _TypeMismatch:
+        kind = json_kind(value)
+        if self._struct or self._path:
+            where = f"Go struct field {self._struct}.{'.'.join(self._path)}"
+        else:
+            where = "Go value"
+        return _TypeMismatch(f"json: cannot unmarshal {kind} into {where} of type {target.go_name}")
+
+    def decode(self, value: Any, target: GoType, existing: Any) -> Any:
+        if target.kind == "ptr":
+            assert target.elem is not None
+            return None if value is None else self.decode(value, target.elem, existing)
+        if value is None:
+            return None if target.kind in ("any", "slice", "map") else existing
+        handler = getattr(self, f"_decode_{target.kind}")
+        return handler(value, target, existing)
+
+    def _decode_any(self, value: Any, target: GoType, existing: Any) -> Any:
+        return value
+
+    def _decode_string(self, value: Any, target: GoType, existing: Any) -> Any:
+        if not isinstance(value, str):
+            raise self._mismatch(value, target)
+        return value
+
+    def _decode_bool(self, value: Any, target: GoType, existing: Any) -> Any:
+        if not isinstance(value, bool):
+            raise self._mismatch(value, target)
+        return value
+
+    def _decode_time(self, value: Any, target: GoType, existing: Any) -> Any:
+        if not isinstance(value, str):
+            raise _TypeMismatch("Time.UnmarshalJSON: input is not a JSON string")
+        if not _RFC3339.fullmatch(value):
+            raise _TypeMismatch(
+                f'parsing time "{value}" as "2006-01-02T15:04:05Z07:00": '
+                f'cannot parse "{value}" as "2006"'
+            )
+        return value
+
+    def _decode_slice(self, value: Any, target: GoType, existing: Any) -> Any:
+        if not isinstance(value, list):
+            raise self._mismatch(value, target)
+        assert target.elem is not None
+        old = existing if isinstance(existing, list) else []
+        return [
+            self.decode(item, target.elem, old[i] if i < len(old) else None)
+            for i, item in enumerate(value)
+        ]
+
+    def _decode_map(self, value: Any, target: GoType, existing: Any) -> Any:
+        if not isinstance(value, dict):
+            raise self._mismatch(value, target)
+        assert target.elem is not None
+        result = dict(existing) if isinstance(existing, dict) else {}
+        for key, item in value.items():
+            result[key] = self.decode(item, target.elem, _zero(target.elem))
+        return result
+
+    def _decode_struct(self, value: Any, target: GoType, existing: Any) -> Any:
+        if not isinstance(value, dict):
+            raise self._mismatch(value, target)
+        result = dict(existing) if isinstance(existing, dict) else {}
+        for key, item in value.items():
+            field = find_field(target, key)
+            if field is not None:
+                result[field[0]] = self._decode_field(item, target, field, result)
+        return result
+
+    def _decode_field(
+        self, item: Any, owner: GoType, field: tuple[str, GoType], current: dict[str, Any]
+    ) -> Any:
+        saved = self._struct
+        self._struct = owner.struct_name
+        self._path.append(field[0])
+        try:
+            return self.decode(item, field[1], current.get(field[0], _zero(field[1])))
+        finally:
+            self._path.pop()
+            self._struct = saved
+
+
+def _zero(target: GoType) -> Any:
+    return {"string": "", "bool": False}.get(target.kind)
+
+
+def unmarshal_yaml(data: bytes, target: GoType, existing: Any) -> Any:
+    """``sigs.k8s.io/yaml.Unmarshal(data, &existing)``: the decoded value.
+
+    A top-level ``null`` (or an empty document) leaves ``existing`` unchanged.
+
+    :raises UnmarshalError: with the Go error text, e.g. ``error converting YAML to JSON:
+        yaml: line 2: ...`` or ``error unmarshaling JSON: while decoding JSON: json: ...``.
+    """
+    try:
+        value = JsonConverter().convert(parse_first_document(data), target)
+    except (YamlError, UnmarshalError) as exc:
+        raise UnmarshalError(f"error converting YAML to JSON: {exc}") from None
+    if value is None:
+        return existing
+    try:
+        return _Decoder().decode(value, target, existing)
+    except _TypeMismatch as exc:
+        raise UnmarshalError(f"error unmarshaling JSON: while decoding JSON: {exc}") from None

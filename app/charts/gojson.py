@@ -1,0 +1,199 @@
+"""``sigs.k8s.io/yaml.Unmarshal`` into Helm's Go types: YAML -> JSON -> ``encoding/json``.
+
+A :class:`GoType` describes the Go destination.  Decoding happens in the two steps Go
+takes: YAML values are first made JSON-compatible (keys become strings, numbers and
+booleans become strings where the destination is a string), then decoded into the
+destination with ``encoding/json``'s rules and messages (case-insensitive field names,
+``null`` leaves a value untouched, maps are merged into, the first type error wins).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from app.charts.gofmt import format_float32
+
+_EXACT_FLOAT_INT = 1 << 53
+_ALIAS_LOW, _ALIAS_HIGH = 400_000, 4_000_000
+
+
+class UnmarshalError(ValueError):
+    """Raised with the text of the Go error (without Helm's ``cannot load X:`` prefix)."""
+
+
+@dataclass(frozen=True, eq=False)
+class GoType:
+    """A Go destination type: ``kind`` is string, bool, any, time, slice, map, ptr or struct."""
+
+    kind: str
+    go_name: str
+    elem: GoType | None = None
+    fields: tuple[tuple[str, GoType], ...] = ()
+
+    @property
+    def struct_name(self) -> str:
+        """The bare struct name used in ``Go struct field <Struct>.<path>`` messages."""
+        return self.go_name.rpartition(".")[2]
+
+
+STRING = GoType("string", "string")
+BOOL = GoType("bool", "bool")
+ANY = GoType("any", "interface {}")
+TIME = GoType("time", "time.Time")
+
+
+def slice_of(elem: GoType) -> GoType:
+    """``[]elem``."""
+    return GoType("slice", "[]" + elem.go_name, elem)
+
+
+def map_of(elem: GoType) -> GoType:
+    """``map[string]elem``."""
+    return GoType("map", "map[string]" + elem.go_name, elem)
+
+
+def pointer_to(elem: GoType) -> GoType:
+    """``*elem``."""
+    return GoType("ptr", "*" + elem.go_name, elem)
+
+
+def struct(go_name: str, *fields: tuple[str, GoType]) -> GoType:
+    """A struct with the given JSON field names."""
+    return GoType("struct", go_name, None, tuple(fields))
+
+
+def _fold(name: str) -> str:
+    return name.lower().replace("\u017f", "s")
+
+
+@functools.cache
+def _field_index(
+    go_type: GoType,
+) -> tuple[dict[str, tuple[str, GoType]], dict[str, tuple[str, GoType]]]:
+    exact = {name: (name, field) for name, field in go_type.fields}
+    folded: dict[str, tuple[str, GoType]] = {}
+    for name, field in go_type.fields:
+        folded.setdefault(_fold(name), (name, field))
+    return exact, folded
+
+
+def find_field(go_type: GoType, key: str) -> tuple[str, GoType] | None:
+    """The struct field ``encoding/json`` decodes ``key`` into: exact name first, then folded."""
+    exact, folded = _field_index(go_type)
+    return exact.get(key) or folded.get(_fold(key))
+
+
+def _unwrap(target: GoType | None) -> GoType | None:
+    while target is not None and target.kind == "ptr":
+        target = target.elem
+    return None if target is not None and target.kind == "time" else target
+
+
+def go_json_number(value: int | float) -> int | float:
+    """A number as it comes back from Go's JSON round trip through ``float64``."""
+    if isinstance(value, int):
+        if -_EXACT_FLOAT_INT <= value <= _EXACT_FLOAT_INT:
+            return value
+        try:
+            value = float(value)
+        except OverflowError:
+            return value
+    if value.is_integer() and abs(value) < 1e21:
+        return int(Decimal(repr(value)))
+    return value
+
+
+def _string_form(value: Any) -> Any:
+    """sigs.k8s.io/yaml's number/boolean to string coercion for string destinations."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value) if -(1 << 63) <= value < 1 << 64 else value
+    if isinstance(value, float):
+        return format_float32(value)
+    return value
+
+
+class JsonConverter:
+    """YAML objects to JSON-compatible objects, with go-yaml's alias expansion limit."""
+
+    def __init__(self) -> None:
+        self._seen: set[int] = set()
+        self._decoded = 0
+        self._aliased = 0
+        self._alias_depth = 0
+
+    def _count(self) -> None:
+        self._decoded += 1
+        if self._alias_depth:
+            self._aliased += 1
+        if self._aliased > 100 and self._decoded > 1000:
+            span = min(max(self._decoded - _ALIAS_LOW, 0), _ALIAS_HIGH - _ALIAS_LOW)
+            allowed = 0.99 - 0.89 * span / (_ALIAS_HIGH - _ALIAS_LOW)
+            if self._aliased / self._decoded > allowed:
+                raise UnmarshalError("yaml: document contains excessive aliasing")
+
+    def convert(self, obj: Any, target: GoType | None) -> Any:
+        self._count()
+        target = _unwrap(target)
+        if isinstance(obj, dict | list):
+            alias = id(obj) in self._seen
+            self._seen.add(id(obj))
+            self._alias_depth += alias
+            try:
+                if isinstance(obj, dict):
+                    return self._convert_map(obj, target)
+                return self._convert_list(obj, target)
+            finally:
+                self._alias_depth -= alias
+        return self._convert_scalar(obj, target)
+
+    def _convert_map(self, obj: dict[Any, Any], target: GoType | None) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key in sorted(obj):
+            self._count()
+            result[key] = self.convert(obj[key], self._member_target(target, key))
+        return result
+
+    @staticmethod
+    def _member_target(target: GoType | None, key: str) -> GoType | None:
+        if target is None:
+            return None
+        if target.kind == "struct":
+            field = find_field(target, key)
+            return field[1] if field else None
+        return target.elem if target.kind == "map" else None
+
+    def _convert_list(self, obj: list[Any], target: GoType | None) -> list[Any]:
+        elem = target.elem if target is not None and target.kind == "slice" else None
+        return [self.convert(item, elem) for item in obj]
+
+    @staticmethod
+    def _convert_scalar(obj: Any, target: GoType | None) -> Any:
+        if target is not None and target.kind == "string":
+            obj = _string_form(obj)
+        if isinstance(obj, bytes):
+            return obj.decode("utf-8", "replace")
+        if isinstance(obj, float) and not math.isfinite(obj):
+            text = "NaN" if math.isnan(obj) else ("+Inf" if obj > 0 else "-Inf")
+            raise UnmarshalError(f"json: unsupported value: {text}")
+        if isinstance(obj, int | float) and not isinstance(obj, bool):
+            return go_json_number(obj)
+        return obj
+
+
+def json_kind(value: Any) -> str:
+    """The JSON value kind named in ``json: cannot unmarshal <kind> into ...``."""
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "bool"
+    return "number"

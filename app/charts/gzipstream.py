@@ -1,0 +1,160 @@
+"""A lazy gzip decoder with the behaviour and error texts of Go's ``compress/gzip``.
+
+Like Go's reader it is multistream, decompresses only what is asked for, and reports a
+problem found at a member boundary only when more data is actually requested.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+
+from app.charts.errors import ChartInvalid
+
+_CHUNK = 64 * 1024
+_FLAG_HCRC = 0x02
+_FLAG_EXTRA = 0x04
+_FLAG_NAME = 0x08
+_FLAG_COMMENT = 0x10
+_MAX_HEADER_STRING = 512
+_TRAILER = struct.Struct("<II")
+
+
+def _header_string_end(data: bytes, pos: int) -> int:
+    """Position just after the NUL ending a header string (Go: ``readString``)."""
+    nul = data.find(b"\x00", pos, pos + _MAX_HEADER_STRING)
+    if nul >= 0:
+        return nul + 1
+    if len(data) - pos >= _MAX_HEADER_STRING:
+        raise ChartInvalid("gzip: invalid header")
+    raise ChartInvalid("unexpected EOF")
+
+
+def _need(data: bytes, pos: int, size: int) -> None:
+    if len(data) - pos < size:
+        raise ChartInvalid("unexpected EOF")
+
+
+def read_member_header(data: bytes, pos: int) -> int:
+    """Validate the gzip member header at ``pos`` and return where its deflate data starts."""
+    if pos >= len(data):
+        raise ChartInvalid("EOF")
+    _need(data, pos, 10)
+    if data[pos] != 0x1F or data[pos + 1] != 0x8B or data[pos + 2] != 8:
+        raise ChartInvalid("gzip: invalid header")
+    flags = data[pos + 3]
+    cur = pos + 10
+    if flags & _FLAG_EXTRA:
+        _need(data, cur, 2)
+        cur += 2 + int.from_bytes(data[cur : cur + 2], "little")
+        _need(data, cur, 0)
+    if flags & _FLAG_NAME:
+        cur = _header_string_end(data, cur)
+    if flags & _FLAG_COMMENT:
+        cur = _header_string_end(data, cur)
+    if flags & _FLAG_HCRC:
+        _need(data, cur, 2)
+        expected = int.from_bytes(data[cur : cur + 2], "little")
+        if expected != zlib.crc32(data[pos:cur]) & 0xFFFF:
+            raise ChartInvalid("gzip: invalid header")
+        cur += 2
+    return cur
+
+
+class GzipStream:
+    """Decompressed bytes of a gzip blob, produced on demand."""
+
+    def __init__(self, data: bytes) -> None:
+        self._src = data
+        self._pos = read_member_header(data, 0)
+        self._out = bytearray()
+        self._error: ChartInvalid | None = None
+        self._ended = False
+        self._start_member()
+
+    def _start_member(self) -> None:
+        self._member_start = self._pos
+        self._inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+        self._crc = 0
+        self._size = 0
+
+    def _fail(self, error: ChartInvalid) -> bool:
+        self._error = error
+        return False
+
+    def _inflate_more(self) -> bool:
+        inflater = self._inflater
+        chunk = inflater.unconsumed_tail
+        if not chunk:
+            if self._pos >= len(self._src):
+                return self._fail(ChartInvalid("unexpected EOF"))
+            chunk = self._src[self._pos : self._pos + _CHUNK]
+            self._pos += len(chunk)
+        try:
+            out = inflater.decompress(chunk, _CHUNK)
+        except zlib.error:
+            offset = self._pos - self._member_start
+            return self._fail(ChartInvalid(f"flate: corrupt input before offset {offset}"))
+        if out:
+            self._crc = zlib.crc32(out, self._crc)
+            self._size += len(out)
+            self._out += out
+        return True
+
+    def _finish_member(self) -> bool:
+        inflater = self._inflater
+        start = self._pos - len(inflater.unconsumed_tail) - len(inflater.unused_data)
+        if len(self._src) - start < 8:
+            return self._fail(ChartInvalid("unexpected EOF"))
+        crc, size = _TRAILER.unpack_from(self._src, start)
+        if crc != self._crc or size != self._size & 0xFFFFFFFF:
+            return self._fail(ChartInvalid("gzip: invalid checksum"))
+        self._pos = start + 8
+        if self._pos >= len(self._src):
+            self._ended = True
+            return False
+        try:
+            self._pos = read_member_header(self._src, self._pos)
+        except ChartInvalid as exc:
+            return self._fail(exc)
+        self._start_member()
+        return True
+
+    def _fill(self) -> bool:
+        """Decompress a little more; False once nothing more can be produced."""
+        if self._ended or self._error is not None:
+            return False
+        if self._inflater.eof:
+            return self._finish_member()
+        return self._inflate_more()
+
+    def _take(self, size: int) -> bytes:
+        with memoryview(self._out) as view:
+            data = view[:size].tobytes()
+        del self._out[:size]
+        return data
+
+    def read_up_to(self, size: int) -> bytes:
+        """Up to ``size`` bytes; fewer only at the clean end of the stream.
+
+        A decoding error is raised only when the requested bytes cannot all be produced.
+        """
+        while len(self._out) < size and self._fill():
+            pass
+        if len(self._out) < size and self._error is not None:
+            raise self._error
+        return self._take(size)
+
+    def read_exact(self, size: int) -> bytes:
+        """Exactly ``size`` bytes, or ``unexpected EOF`` (or the decoding error)."""
+        data = self.read_up_to(size)
+        if len(data) < size:
+            raise ChartInvalid("unexpected EOF")
+        return data
+
+    def skip(self, size: int) -> None:
+        """Decompress and drop ``size`` bytes (``unexpected EOF`` if they are missing)."""
+        while size > 0:
+            step = min(size, _CHUNK)
+            self.read_exact(step)
+            size -= step

@@ -1,0 +1,74 @@
+"""The ``chartmuseum`` command."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from collections.abc import Sequence
+
+from app.config import explicitly_set
+from app.config import load_config
+from app.errors import ConfigError
+from app.logs import setup_logging
+from app.options import Config
+from app.startup import check_config
+from app.startup import deprecation_warnings
+from app.startup import normalise
+
+
+def fatal(message: str) -> None:
+    """Print like Go's ``log.Fatal`` and exit 1."""
+    print(time.strftime("%Y/%m/%d %H:%M:%S ") + message, file=sys.stderr)
+    sys.exit(1)
+
+
+def prime(config: Config) -> bytes:
+    """Build (or load) the root index before serving; returns its bytes."""
+    from app.factory import build_repository
+
+    repository = build_repository(config)
+    tenant = repository.index("")
+    writer = getattr(repository.store.on_change, "__self__", None)
+    if writer is not None:
+        writer.flush()
+    return tenant.index.rendered().body
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Parse options, prime the index, then serve with gunicorn until SIGTERM."""
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        config = normalise(load_config(argv, os.environ))
+        check_config(config)
+    except ConfigError as exc:
+        fatal(str(exc))
+    log = setup_logging(config.debug, config.log_json)
+    for warning in deprecation_warnings(explicitly_set(argv, os.environ)):
+        log.warning(warning)
+    try:
+        body = prime(config) if config.depth == 0 else b""
+    except ConfigError as exc:
+        fatal(str(exc))
+    except Exception as exc:  # storage errors at startup are fatal, as in ChartMuseum
+        fatal(str(exc))
+    if config.gen_index and config.depth == 0:
+        sys.stdout.buffer.write(body)
+        sys.stdout.flush()
+        return
+    serve(config, log)
+
+
+def serve(config: Config, log: logging.Logger) -> None:
+    """Run gunicorn in this process."""
+    from app.server import ChartMuseumServer
+
+    fields = {"host": config.listen_host, "port": config.port}
+    log.info("Starting ChartMuseum", extra={"fields": fields})
+    sys.argv = sys.argv[:1]  # gunicorn must not re-parse our flags
+    ChartMuseumServer(config).run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+"""One error hierarchy, rendered as ChartMuseum's ``{"error": "..."}`` bodies in one place."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from typing import ClassVar
+
+from werkzeug.exceptions import HTTPException
+
+if TYPE_CHECKING:
+    from flask import Flask
+    from flask import Response
+
+
+class ConfigError(Exception):
+    """An invalid option or config file: startup stops with this message and exit code 1."""
+
+
+class ChartMuseumError(Exception):
+    """Base of every error that becomes an HTTP response."""
+
+    status_code: ClassVar[int] = 500
+    message: ClassVar[str] = "internal server error"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.message)
+
+    @property
+    def text(self) -> str:
+        """The message sent in the JSON body."""
+        return str(self.args[0])
+
+    def headers(self) -> dict[str, str]:
+        """Extra response headers for this error."""
+        return {}
+
+
+class BadRequest(ChartMuseumError):
+    status_code = 400
+    message = "bad request"
+
+
+class Unauthorized(ChartMuseumError):
+    status_code = 401
+    message = "unauthorized"
+
+    def __init__(self, challenge: str) -> None:
+        super().__init__()
+        self.challenge = challenge
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": self.challenge}
+
+
+class NotFound(ChartMuseumError):
+    status_code = 404
+    message = "not found"
+
+
+class MethodNotAllowed(ChartMuseumError):
+    status_code = 405
+    message = "method not allowed"
+
+
+class Conflict(ChartMuseumError):
+    status_code = 409
+    message = "file already exists"
+
+
+class PayloadTooLarge(ChartMuseumError):
+    status_code = 413
+    message = "request too large"
+
+
+class InsufficientStorage(ChartMuseumError):
+    status_code = 507
+    message = "repo has reached storage limit"
+
+
+class ServerError(ChartMuseumError):
+    status_code = 500
+
+
+class Unavailable(ChartMuseumError):
+    status_code = 503
+    message = "service unavailable"
+
+
+def json_error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    """Build a ``{"error": message}`` response with Go-compatible JSON encoding."""
+    from app.http import json_response
+
+    return json_response({"error": message}, status, headers)
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Map every error (ours and werkzeug's routing errors) to the JSON error shape."""
+
+    @app.errorhandler(ChartMuseumError)
+    def _ours(exc: ChartMuseumError) -> Response:
+        if isinstance(exc, PayloadTooLarge):
+            from app.http import too_large_response
+
+            return too_large_response()
+        return json_error(exc.status_code, exc.text, exc.headers())
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Response:
+        code = exc.code or 500
+        if code == 413:
+            from app.http import too_large_response
+
+            return too_large_response()
+        message = {404: "not found", 405: "method not allowed"}.get(code, exc.description or "")
+        return json_error(code, message)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        app.logger.exception("unhandled error: %s", exc)
+        return json_error(500, "internal server error")

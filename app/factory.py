@@ -1,0 +1,67 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from app.blueprints import register_blueprints
+from app.errors import register_error_handlers
+from app.index.statewriter import StatefileWriter
+from app.index.store import IndexStore
+from app.index.store import StoreSettings
+from app.logs import setup_logging
+from app.options import Config
+from app.pipeline import init_pipeline
+from app.repository import Repository
+from app.repository import UploadRules
+from app.services import KEY
+from app.services import Services
+from app.startup import build_backend
+from app.startup import cache_dir_for
+from app.startup import check_config
+from app.startup import normalise
+
+
+def build_repository(config: Config) -> Repository:
+    """Backend, shared index store and upload rules for a (normalised) config."""
+    backend = build_backend(config)
+    url_base = f"{config.chart_url}{config.context_path}" if config.chart_url else ""
+    if config.chart_url.endswith(config.context_path):
+        url_base = config.chart_url
+    settings = StoreSettings(
+        cache_dir=cache_dir_for(config, backend),
+        context_path=config.context_path,
+        json_index=config.json_index,
+        url_base=url_base,
+        statefiles=not config.disable_statefiles,
+        always_regenerate=config.always_regenerate_chart_index,
+        cache_interval=config.cache_interval,
+        timestamp_tolerance_ns=int(config.storage_timestamp_tolerance * 1e9),
+        parse_workers=config.index_limit,
+    )
+    store = IndexStore(backend, settings)
+    if settings.statefiles:
+        store.on_change = StatefileWriter(store).schedule
+    rules = UploadRules(
+        allow_overwrite=config.allow_overwrite,
+        disable_force_overwrite=config.disable_force_overwrite,
+        max_storage_objects=config.max_storage_objects,
+        per_chart_limit=config.per_chart_limit,
+    )
+    return Repository(backend, store, rules)
+
+
+def create_app(config: Config) -> Flask:
+    """Build the WSGI application for ``config``.
+
+    :raises app.errors.ConfigError: for a fatal misconfiguration.
+    """
+    config = normalise(config)
+    check_config(config)
+    setup_logging(config.debug, config.log_json)
+    app = Flask("chartmuseum", static_folder=None)
+    app.extensions[KEY] = Services(config, build_repository(config))
+    register_error_handlers(app)
+    init_pipeline(app, config)
+    register_blueprints(app, config)
+    return app

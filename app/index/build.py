@@ -1,0 +1,108 @@
+"""Turn stored packages into index entries, in parallel when there are many."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from app.charts.loader import ChartInvalid
+from app.charts.loader import load_chart
+from app.index import render
+from app.index.entry import IndexEntry
+
+log = logging.getLogger("chartmuseum")
+
+#: below this many packages a process pool costs more than it saves
+POOL_THRESHOLD = 200
+
+
+@dataclass(frozen=True)
+class UrlScheme:
+    """How a stored file name becomes the URL written in the index."""
+
+    base: str = ""  # "" → relative "charts/<file>"
+
+    def url(self, filename: str) -> str:
+        return f"{self.base}/charts/{filename}" if self.base else f"charts/{filename}"
+
+
+def entry_from_metadata(
+    metadata: dict[str, Any], filename: str, content: bytes, mtime_ns: int, urls: UrlScheme
+) -> IndexEntry:
+    """Build an entry from already-validated chart metadata and the stored bytes."""
+    digest = hashlib.sha256(content).hexdigest()
+    record = render.chart_version_record(
+        metadata,
+        urls=[urls.url(filename)],
+        created=render.format_time(mtime_ns),
+        digest=digest,
+    )
+    return IndexEntry(
+        filename=filename,
+        name=metadata["name"],
+        version=metadata["version"],
+        digest=digest,
+        mtime_ns=mtime_ns,
+        size=len(content),
+        yaml=render.yaml_entry(record),
+        json=render.json_entry(record),
+    )
+
+
+def entry_from_package(filename: str, content: bytes, mtime_ns: int, urls: UrlScheme) -> IndexEntry:
+    """Parse a stored package. :raises ChartInvalid: when it is not a valid chart."""
+    if not content:
+        raise ChartInvalid("empty package")
+    chart = load_chart(content, metadata_only=True)
+    return entry_from_metadata(chart.metadata, filename, content, mtime_ns, urls)
+
+
+# A package to parse: (file name, bytes, mtime_ns); the result is an entry or an error text.
+Job = tuple[str, bytes, int]
+Result = tuple[str, IndexEntry | None, str]
+
+
+def _parse_job(job: Job, urls: UrlScheme) -> Result:
+    filename, content, mtime_ns = job
+    try:
+        return filename, entry_from_package(filename, content, mtime_ns, urls), ""
+    except ChartInvalid as exc:
+        return filename, None, str(exc)
+
+
+def _parse_chunk(jobs: list[Job], urls: UrlScheme) -> list[Result]:
+    return [_parse_job(job, urls) for job in jobs]
+
+
+def parse_packages(
+    read: Callable[[str], tuple[bytes, int]],
+    filenames: Sequence[str],
+    urls: UrlScheme,
+    workers: int = 0,
+) -> list[Result]:
+    """Read and parse many packages; uses a process pool when there are enough of them.
+
+    :param read: returns (bytes, mtime_ns) of a file name (storage errors propagate).
+    :param workers: parallel parsers (0: one per CPU).
+    """
+    workers = workers or os.cpu_count() or 1
+    if len(filenames) < POOL_THRESHOLD or workers == 1:
+        return [_parse_job((f, *read(f)), urls) for f in filenames]
+    chunk = max(50, len(filenames) // (workers * 4))
+    groups = [filenames[i : i + chunk] for i in range(0, len(filenames), chunk)]
+    ctx = multiprocessing.get_context("forkserver")
+    results: list[Result] = []
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        futures = [
+            pool.submit(_parse_chunk, [(f, *read(f)) for f in group], urls) for group in groups
+        ]
+        for fut in futures:
+            results.extend(fut.result())
+    return results

@@ -1,0 +1,205 @@
+"""Index state shared by every worker process: a snapshot plus an append-only journal.
+
+Layout, one folder per tenant under the cache directory::
+
+    lock      flock()ed by whoever changes the state
+    snapshot  JSON: {"seq", "generated", "token", "url_base", "entries": [...]}
+    journal   JSON lines, one event each: {"seq", "generated", "token", "put", "del"}
+
+A change costs one appended line (independent of the index size); a reader checks for news
+with one ``fstat``. The journal is folded into a new snapshot once it grows large.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field
+
+from app.index.entry import IndexEntry
+
+COMPACT_BYTES = 8 * 1024 * 1024
+
+
+@dataclass
+class Event:
+    """One change of a tenant's index."""
+
+    seq: int
+    generated: str
+    token: str | None
+    put: list[IndexEntry] = field(default_factory=list)
+    delete: list[str] = field(default_factory=list)
+
+    def dumps(self) -> bytes:
+        data = {
+            "seq": self.seq,
+            "generated": self.generated,
+            "token": self.token,
+            "put": [e.to_wire() for e in self.put],
+            "del": self.delete,
+        }
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+
+    @classmethod
+    def loads(cls, line: bytes) -> Event:
+        data = json.loads(line)
+        put = [IndexEntry.from_wire(e) for e in data["put"]]
+        return cls(data["seq"], data["generated"], data["token"], put, data["del"])
+
+
+@dataclass
+class Snapshot:
+    """The whole state of a tenant at journal position ``seq``."""
+
+    seq: int
+    generated: str
+    token: str | None
+    url_base: str
+    entries: list[IndexEntry]
+
+
+@dataclass
+class JournalCursor:
+    """How far a reader has consumed the journal file it has open."""
+
+    inode: int = -1
+    offset: int = 0
+
+
+class SharedState:
+    """The shared snapshot and journal of one tenant, in ``folder``."""
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+        self._thread_lock = threading.RLock()
+        self._depth = 0
+        os.makedirs(folder, exist_ok=True)
+
+    @staticmethod
+    def folder_for(cache_dir: str, repo: str) -> str:
+        """The state folder of tenant ``repo`` (a hash: repo strings are not file names)."""
+        key = hashlib.sha256(repo.encode()).hexdigest()[:24]
+        return os.path.join(cache_dir, "tenants", key)
+
+    def _path(self, name: str) -> str:
+        return os.path.join(self.folder, name)
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Exclusive across threads and processes (flock on a per-tenant lock file).
+
+        Re-entrant within one thread: nested uses share the outermost lock.
+        """
+        with self._thread_lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            fd = os.open(self._path("lock"), os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                self._depth = 1
+                yield
+            finally:
+                self._depth = 0
+                os.close(fd)
+
+    # -- snapshot ----------------------------------------------------------------------------
+    def read_snapshot(self) -> Snapshot | None:
+        """The snapshot, or None if there is none (or it cannot be read)."""
+        try:
+            with open(self._path("snapshot"), "rb") as fh:
+                data = json.loads(fh.read())
+            entries = [IndexEntry.from_wire(e) for e in data["entries"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return Snapshot(data["seq"], data["generated"], data["token"], data["url_base"], entries)
+
+    def write_snapshot(self, snap: Snapshot) -> None:
+        """Replace the snapshot and start an empty journal (call with the lock held)."""
+        data = {
+            "seq": snap.seq,
+            "generated": snap.generated,
+            "token": snap.token,
+            "url_base": snap.url_base,
+            "entries": [e.to_wire() for e in snap.entries],
+        }
+        payload = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+        self._replace("snapshot", payload)
+        self._replace("journal", b"")
+
+    def _replace(self, name: str, payload: bytes) -> None:
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}-", dir=self.folder)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(payload)
+            os.replace(tmp, self._path(name))
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+
+    # -- journal -----------------------------------------------------------------------------
+    def append(self, event: Event) -> int:
+        """Append one event (call with the lock held); returns the journal's new size."""
+        with open(self._path("journal"), "ab") as fh:
+            fh.write(event.dumps())
+            return fh.tell()
+
+    def read_events(self, cursor: JournalCursor) -> tuple[list[Event], bool]:
+        """Events appended since ``cursor`` (which is advanced).
+
+        :returns: (events, restarted): ``restarted`` is true when the journal file was
+            replaced since the cursor was taken, so the snapshot must be reloaded first.
+        """
+        try:
+            with open(self._path("journal"), "rb") as fh:
+                st = os.fstat(fh.fileno())
+                if st.st_ino != cursor.inode:
+                    return [], True
+                if st.st_size <= cursor.offset:
+                    return [], False
+                fh.seek(cursor.offset)
+                data = fh.read(st.st_size - cursor.offset)
+        except FileNotFoundError:
+            return [], cursor.inode != -1
+        end = data.rfind(b"\n") + 1
+        cursor.offset += end
+        return [Event.loads(line) for line in data[:end].splitlines() if line], False
+
+    def open_cursor(self) -> JournalCursor:
+        """A cursor at the start of the current journal file."""
+        try:
+            return JournalCursor(os.stat(self._path("journal")).st_ino, 0)
+        except FileNotFoundError:
+            return JournalCursor()
+
+    def journal_size(self) -> int:
+        """Current journal size in bytes (0 when absent)."""
+        try:
+            return os.stat(self._path("journal")).st_size
+        except FileNotFoundError:
+            return 0
+
+    def read_marker(self, name: str) -> str:
+        """A small shared value (e.g. the seq the state file was last written at)."""
+        try:
+            with open(self._path(name), encoding="utf-8") as fh:
+                return fh.read()
+        except FileNotFoundError:
+            return ""
+
+    def write_marker(self, name: str, value: str) -> None:
+        """Set a small shared value (call with the lock held)."""
+        self._replace(name, value.encode())

@@ -1,0 +1,275 @@
+"""Keep every worker's copy of each tenant index equal to the shared state and to storage.
+
+Per request the check is O(1): one ``fstat`` of the shared journal and, for backends that
+offer one, one change token of the tenant folder (a ``stat`` for local storage). Only when
+either moved does any work happen: new journal events are applied, or storage is listed
+and just the added or changed packages are parsed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field
+
+from app.index import render
+from app.index.build import UrlScheme
+from app.index.build import parse_packages
+from app.index.entry import IndexEntry
+from app.index.shared import COMPACT_BYTES
+from app.index.shared import Event
+from app.index.shared import JournalCursor
+from app.index.shared import SharedState
+from app.index.shared import Snapshot
+from app.index.statefile import load_statefile
+from app.index.tenant import TenantIndex
+from app.tenancy import storage_path
+from backends.base import ObjectInfo
+from backends.base import StorageBackend
+
+log = logging.getLogger("chartmuseum")
+
+
+def now_generated() -> str:
+    """``generated`` timestamp: now, rounded to the second, local zone."""
+    return render.format_time(round(time.time()) * 1_000_000_000)
+
+
+@dataclass
+class StoreSettings:
+    """The options the index store needs."""
+
+    cache_dir: str
+    context_path: str = ""
+    json_index: bool = False
+    url_base: str = ""
+    statefiles: bool = True
+    always_regenerate: bool = False
+    cache_interval: float = 300.0
+    timestamp_tolerance_ns: int = 0
+    parse_workers: int = 0
+
+
+@dataclass
+class Tenant:
+    """A worker's view of one tenant."""
+
+    repo: str
+    shared: SharedState
+    index: TenantIndex
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    cursor: JournalCursor = field(default_factory=JournalCursor)
+    seq: int = 0
+    token: str | None = None
+    loaded: bool = False
+    last_scan: float = 0.0
+    ignored: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+
+class IndexStore:
+    """All tenants' indexes of one backend, shared between processes via the cache dir."""
+
+    def __init__(self, backend: StorageBackend, settings: StoreSettings) -> None:
+        self.backend = backend
+        self.settings = settings
+        self.urls = UrlScheme(settings.url_base)
+        self._tenants: dict[str, Tenant] = {}
+        self._lock = threading.Lock()
+        self.on_change: Callable[[Tenant], None] = lambda tenant: None
+
+    def tenant(self, repo: str) -> Tenant:
+        """The tenant object for ``repo`` (created on first use, not yet loaded)."""
+        with self._lock:
+            tenant = self._tenants.get(repo)
+            if tenant is None:
+                folder = SharedState.folder_for(self.settings.cache_dir, repo)
+                index = TenantIndex(self.settings.context_path, self.settings.json_index)
+                tenant = self._tenants[repo] = Tenant(repo, SharedState(folder), index)
+            return tenant
+
+    def known_tenants(self) -> list[Tenant]:
+        """Tenants this process has touched."""
+        with self._lock:
+            return list(self._tenants.values())
+
+    # -- reading -------------------------------------------------------------------------------
+    def current(self, repo: str) -> Tenant:
+        """The tenant, brought up to date with the shared state and with storage."""
+        tenant = self.tenant(repo)
+        with tenant.lock:
+            self._catch_up(tenant)
+            if self._storage_moved(tenant):
+                with tenant.shared.locked():
+                    self._catch_up(tenant)
+                    if self._storage_moved(tenant):
+                        self._rescan(tenant)
+        return tenant
+
+    @contextlib.contextmanager
+    def mutating(self, repo: str) -> Iterator[Tenant]:
+        """Hold the tenant's cross-process lock with the state up to date, to change it."""
+        tenant = self.tenant(repo)
+        with tenant.lock, tenant.shared.locked():
+            self._catch_up(tenant)
+            if self._storage_moved(tenant):
+                self._rescan(tenant)
+            yield tenant
+
+    def _catch_up(self, tenant: Tenant) -> None:
+        if tenant.loaded:
+            events, restarted = tenant.shared.read_events(tenant.cursor)
+            if not restarted:
+                self._apply_all(tenant, events)
+                return
+        with tenant.shared.locked():
+            self._load(tenant)
+
+    def _storage_moved(self, tenant: Tenant) -> bool:
+        if self.settings.always_regenerate:
+            return True
+        interval = self.settings.cache_interval
+        if interval > 0 and time.monotonic() - tenant.last_scan > interval:
+            return True
+        token = self.backend.change_token(tenant.repo)
+        return token is not None and token != tenant.token
+
+    def _apply_all(self, tenant: Tenant, events: list[Event]) -> None:
+        for event in events:
+            self._apply(tenant, event)
+
+    def _apply(self, tenant: Tenant, event: Event) -> None:
+        for filename in event.delete:
+            tenant.index.remove(filename)
+        for entry in event.put:
+            tenant.index.put(entry)
+        tenant.index.set_generated(event.generated)
+        tenant.token = event.token
+        tenant.seq = event.seq
+        if event.token is not None:
+            tenant.last_scan = time.monotonic()
+
+    # -- loading (lock held) ------------------------------------------------------------------
+    def _load(self, tenant: Tenant) -> None:
+        """(Re)load from the snapshot and journal, or build from storage if there is none."""
+        snap = tenant.shared.read_snapshot()
+        if snap is None or snap.url_base != self.settings.url_base:
+            self._build(tenant)
+            return
+        tenant.index = TenantIndex(self.settings.context_path, self.settings.json_index)
+        for entry in snap.entries:
+            tenant.index.put(entry)
+        tenant.index.set_generated(snap.generated)
+        tenant.seq, tenant.token = snap.seq, snap.token
+        tenant.cursor = tenant.shared.open_cursor()
+        tenant.loaded = True
+        tenant.last_scan = time.monotonic()
+        events, _ = tenant.shared.read_events(tenant.cursor)
+        self._apply_all(tenant, events)
+
+    def _build(self, tenant: Tenant) -> None:
+        """Cold start: seed from index-cache.yaml when present, then reconcile with storage."""
+        tenant.index = TenantIndex(self.settings.context_path, self.settings.json_index)
+        if self.settings.statefiles:
+            for entry in load_statefile(self.backend, tenant.repo, self.settings.url_base):
+                tenant.index.put(entry)
+        tenant.index.set_generated(now_generated())
+        tenant.loaded = True
+        tenant.token = None
+        self._rescan(tenant, record=False)
+        self.write_snapshot(tenant)
+        self.on_change(tenant)
+
+    def write_snapshot(self, tenant: Tenant) -> None:
+        """Fold the state into a new snapshot and an empty journal (lock held)."""
+        entries = list(tenant.index.entries.values())
+        snap = Snapshot(
+            tenant.seq, tenant.index.generated, tenant.token, self.settings.url_base, entries
+        )
+        tenant.shared.write_snapshot(snap)
+        tenant.cursor = tenant.shared.open_cursor()
+
+    # -- re-scan (lock held) ------------------------------------------------------------------
+    def _rescan(self, tenant: Tenant, record: bool = True) -> None:
+        token = self.backend.change_token(tenant.repo)
+        listing = [o for o in self.backend.list_objects(tenant.repo) if o.path.endswith(".tgz")]
+        current = {o.path: o for o in listing}
+        gone = [f for f in tenant.index.entries if f not in current]
+        changed = [o for o in listing if self._differs(tenant, o)]
+        puts, invalid = self._parse(tenant, changed)
+        gone += [f for f in invalid if f in tenant.index.entries]
+        content_changed = bool(gone or puts)
+        if content_changed:
+            log.debug("Regenerating index.yaml", extra={"fields": {"repo": tenant.repo}})
+        generated = now_generated() if content_changed else tenant.index.generated
+        event = Event(tenant.seq + 1, generated, token, puts, gone)
+        self._apply(tenant, event)
+        tenant.last_scan = time.monotonic()
+        if record:
+            self.commit(tenant, event, content_changed)
+
+    def _differs(self, tenant: Tenant, obj: ObjectInfo) -> bool:
+        known = tenant.index.entries.get(obj.path)
+        if known is None:
+            return tenant.ignored.get(obj.path) != (obj.last_modified_ns, obj.size)
+        if known.size < 0:  # loaded from a ChartMuseum statefile: compare times only
+            return obj.last_modified_ns - known.mtime_ns > self.settings.timestamp_tolerance_ns
+        delta = abs(obj.last_modified_ns - known.mtime_ns)
+        return known.size != obj.size or delta > self.settings.timestamp_tolerance_ns
+
+    def _parse(
+        self, tenant: Tenant, objects: list[ObjectInfo]
+    ) -> tuple[list[IndexEntry], list[str]]:
+        """Parse packages; returns (entries, names of invalid packages)."""
+        if not objects:
+            return [], []
+        if len(objects) > 1:
+            log.debug(
+                "Loading charts packages from storage (this could take awhile)",
+                extra={"fields": {"repo": tenant.repo, "total": len(objects)}},
+            )
+
+        def read(filename: str) -> tuple[bytes, int]:
+            obj = self.backend.get_object(storage_path(tenant.repo, filename))
+            return obj.content, obj.last_modified_ns
+
+        by_name = {o.path: o for o in objects}
+        puts, invalid = [], []
+        names = [o.path for o in objects]
+        for filename, entry, error in parse_packages(
+            read, names, self.urls, self.settings.parse_workers
+        ):
+            if entry is None:
+                obj = by_name[filename]
+                tenant.ignored[filename] = (obj.last_modified_ns, obj.size)
+                fields = {"repo": tenant.repo, "package": filename, "error": error}
+                log.warning("Invalid package in storage", extra={"fields": fields})
+                invalid.append(filename)
+            else:
+                tenant.ignored.pop(filename, None)
+                puts.append(entry)
+        return puts, invalid
+
+    # -- writing (lock held) ------------------------------------------------------------------
+    def commit(self, tenant: Tenant, event: Event, content_changed: bool = True) -> None:
+        """Publish an already-applied event to the other workers."""
+        size = tenant.shared.append(event)
+        tenant.cursor.offset = size
+        if size > COMPACT_BYTES:
+            self.write_snapshot(tenant)
+        if content_changed:
+            self.on_change(tenant)
+
+    def record_change(
+        self, tenant: Tenant, put: list[IndexEntry], delete: list[str], content: bool = True
+    ) -> None:
+        """Apply and publish a change made by this worker (upload, delete)."""
+        generated = now_generated() if content else tenant.index.generated
+        token = self.backend.change_token(tenant.repo)
+        event = Event(tenant.seq + 1, generated, token, put, delete)
+        self._apply(tenant, event)
+        self.commit(tenant, event, content)

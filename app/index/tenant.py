@@ -1,0 +1,155 @@
+"""A tenant's index held in memory: entries kept sorted, bytes rendered once per change."""
+
+from __future__ import annotations
+
+import bisect
+import gzip
+import hashlib
+import re
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from dataclasses import field
+
+from app.index import render
+from app.index.entry import IndexEntry
+
+_RUNS = re.compile(r"\d+|\D")
+
+
+def chart_order(name: str) -> tuple[object, ...]:
+    """A total order of chart names close to go-yaml's "natural" key order.
+
+    go-yaml's own comparison is not transitive for some names (``k8s``/``k80``/``k9``), so
+    an insertion-ordered list could differ between workers; this key cannot.
+    """
+    parts: list[tuple[int, int, int]] = []
+    for run in _RUNS.findall(name):
+        if run[0].isdecimal():
+            parts.append((1, int(run), len(run)))
+        else:
+            parts.append((2 if run.isalpha() else 0, ord(run), 0))
+    return (tuple(parts), name)
+
+
+@dataclass
+class Rendered:
+    """The serialised index as served: plain bytes, lazily gzipped, and its ETag."""
+
+    body: bytes
+    etag: str
+    _gzip: bytes | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def gzipped(self) -> bytes:
+        """Gzip of :attr:`body`, computed on first use and kept."""
+        with self._lock:
+            if self._gzip is None:
+                self._gzip = gzip.compress(self.body, compresslevel=6, mtime=0)
+            return self._gzip
+
+
+class TenantIndex:
+    """Entries of one tenant keyed by stored file name, grouped per chart, newest first."""
+
+    def __init__(self, context_path: str = "", json_index: bool = False) -> None:
+        self.context_path = context_path
+        self.json_index = json_index
+        self.entries: dict[str, IndexEntry] = {}
+        self.charts: dict[str, list[IndexEntry]] = {}
+        self._names: list[tuple[object, str]] = []
+        self.generated = ""
+        self._blocks: dict[str, bytes] = {}
+        self._rendered: Rendered | None = None
+
+    # -- changes -------------------------------------------------------------------------
+    def put(self, entry: IndexEntry) -> None:
+        """Add or replace the entry stored under ``entry.filename``."""
+        self.remove(entry.filename)
+        self.entries[entry.filename] = entry
+        versions = self.charts.get(entry.name)
+        if versions is None:
+            versions = self.charts[entry.name] = []
+            bisect.insort(self._names, (chart_order(entry.name), entry.name))
+        bisect.insort(versions, entry, key=IndexEntry.sort_key)
+        self._touch(entry.name)
+
+    def remove(self, filename: str) -> IndexEntry | None:
+        """Drop the entry stored under ``filename``; returns it, or None if unknown."""
+        old = self.entries.pop(filename, None)
+        if old is None:
+            return None
+        versions = self.charts[old.name]
+        versions.remove(old)
+        if not versions:
+            del self.charts[old.name]
+            self._names.remove((chart_order(old.name), old.name))
+        self._touch(old.name)
+        return old
+
+    def set_generated(self, generated: str) -> None:
+        """Set the ``generated`` timestamp (shared by every worker, so bytes agree)."""
+        if generated != self.generated:
+            self.generated = generated
+            self._rendered = None
+
+    def _touch(self, name: str) -> None:
+        self._blocks.pop(name, None)
+        self._rendered = None
+
+    # -- queries ---------------------------------------------------------------------------
+    def visible(self, name: str) -> list[IndexEntry]:
+        """The versions of chart ``name`` as served: newest first, one record per version."""
+        seen: set[str] = set()
+        out = []
+        for entry in self.charts.get(name, ()):
+            if entry.version not in seen:
+                seen.add(entry.version)
+                out.append(entry)
+        return out
+
+    def chart_names(self) -> list[str]:
+        """Chart names in byte order (the API's order)."""
+        return sorted(self.charts)
+
+    def counts(self) -> tuple[int, int]:
+        """(number of charts, number of chart versions) served."""
+        return len(self.charts), sum(len(self.visible(n)) for n in self.charts)
+
+    # -- rendering -------------------------------------------------------------------------
+    def rendered(self) -> Rendered:
+        """The index bytes; rebuilt only after a change, and only the changed charts."""
+        if self._rendered is None:
+            body = self._render_json() if self.json_index else self._render_yaml()
+            etag = '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+            self._rendered = Rendered(body, etag)
+        return self._rendered
+
+    def _render_yaml(self) -> bytes:
+        return render.render_yaml_index(
+            (self._yaml_block(name) for _, name in self._names),
+            generated=self.generated,
+            context_path=self.context_path,
+        )
+
+    def _yaml_block(self, name: str) -> bytes:
+        block = self._blocks.get(name)
+        if block is None:
+            parts = [render.yaml_chart_header(name)]
+            parts.extend(e.yaml for e in self.visible(name))
+            block = self._blocks[name] = b"".join(parts)
+        return block
+
+    def _render_json(self) -> bytes:
+        items = ((name, [e.json for e in self.visible(name)]) for name in self.chart_names())
+        return render.render_json_index(
+            items, generated=self.generated, context_path=self.context_path
+        )
+
+    def json_listing(self, names: Iterable[str]) -> bytes:
+        """``{"name":[versions...],...}`` for the given chart names, as the list API sends."""
+        parts = []
+        for name in names:
+            versions = b",".join(e.json for e in self.visible(name))
+            parts.append(render.go_json(name) + b":[" + versions + b"]")
+        return b"{" + b",".join(parts) + b"}"

@@ -1,0 +1,33 @@
+"""Find a chart version the way ChartMuseum does: exact string first, then a semver range."""
+
+from __future__ import annotations
+
+from app import semver
+from app.errors import NotFound
+from app.index.entry import IndexEntry
+from app.index.tenant import TenantIndex
+
+
+def find_version(index: TenantIndex, name: str, version: str) -> IndexEntry:
+    """Resolve ``version`` (``latest``, exact, or a constraint such as ``^1.2``) of ``name``.
+
+    :raises NotFound: with ChartMuseum's message.
+    """
+    if version == "latest":
+        version = ""
+    versions = index.visible(name)
+    if not versions:
+        raise NotFound("no chart name found")
+    if version:
+        for entry in versions:
+            if entry.version == version:
+                return entry
+    try:
+        constraint = semver.Constraints.parse(version or "*")
+    except semver.ConstraintError as exc:
+        raise NotFound(str(exc)) from exc
+    for entry in versions:
+        parsed = semver.try_parse(entry.version)
+        if parsed is not None and constraint.check(parsed):
+            return entry
+    raise NotFound(f"no chart version found for {name}-{version}")

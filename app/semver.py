@@ -1,0 +1,491 @@
+"""Semantic versions and constraints with the behaviour of Go's Masterminds/semver v3.4.0.
+
+Helm and ChartMuseum parse chart versions with ``semver.NewVersion`` (the lenient,
+coercing parser) and resolve version ranges with ``semver.NewConstraint`` /
+``Constraints.Check``.  This module reproduces those rules, including their quirks:
+
+* :meth:`Version.parse` accepts an optional leading ``v``, one to three numeric
+  parts (missing ones are 0, leading zeros allowed), a dot separated prerelease
+  whose purely numeric identifiers must not have leading zeros, and build metadata.
+* Ordering follows ``Version.Compare``: metadata is ignored, a prerelease sorts
+  before its release, prerelease identifiers compare per SemVer 2.
+* :class:`Constraints` supports ``||`` groups, space/comma separated AND,
+  ``= != > < >= => <= =< ~ ~> ^``, hyphen ranges, ``x``/``X``/``*`` wildcards and
+  partial versions.  A prerelease version only satisfies an AND group when one of
+  the group's constraints names a prerelease (or ``include_prerelease`` is set).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+__all__ = [
+    "ConstraintError",
+    "Constraints",
+    "InvalidVersion",
+    "Version",
+    "sort_key_desc",
+    "try_parse",
+]
+
+_UINT64_MAX = 2**64 - 1
+_UINT64_MAX_DIGITS = len(str(_UINT64_MAX))
+
+_ERR_INVALID_SEMVER = "invalid semantic version"
+_ERR_SEGMENT_STARTS_ZERO = "version segment starts with 0"
+_ERR_CONSTRAINT_PARSER = "constraint parser error"
+
+# Masterminds' looseSemVerRegex, used by NewVersion while CoerceNewVersion is true.
+_VERSION_RE = re.compile(
+    r"v?([0-9]+)(\.[0-9]+)?(\.[0-9]+)?"
+    r"(-([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?"
+    r"(\+([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?"
+)
+
+# Go's RE2 ``\s`` is ASCII only and excludes \v; Python's ``\s`` is wider.
+_WS = r"[\t\n\f\r ]"
+# The constraint version pattern (cvRegex); the ``|`` inside the classes is literal.
+_CV = (
+    r"v?([0-9|x|X|\*]+)(\.[0-9|x|X|\*]+)?(\.[0-9|x|X|\*]+)?"
+    r"(-([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?"
+    r"(\+([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?"
+)
+# The empty alternative after ``=`` is deliberate: it is how "no operator" matches.
+_OPS = r"=||!=|>|<|>=|=>|<=|=<|~|~>|\^"
+
+_CONSTRAINT_RE = re.compile(rf"{_WS}*({_OPS}){_WS}*({_CV}){_WS}*")
+_RANGE_RE = re.compile(rf"{_WS}*({_CV}){_WS}+-{_WS}+({_CV}){_WS}*")
+_FIND_RE = re.compile(rf"({_OPS}){_WS}*({_CV})")
+_VALID_RE = re.compile(
+    rf"({_WS}*({_OPS}){_WS}*({_CV}){_WS}*)"
+    rf"((?:{_WS}+|,{_WS}*)({_OPS}){_WS}*({_CV}){_WS}*)*"
+)
+# Group 11 of _RANGE_RE is the second version (the first version has 10 groups).
+_RANGE_UPPER_GROUP = 11
+
+
+class InvalidVersion(ValueError):
+    """Raised by :meth:`Version.parse` for text that is not a (lenient) semantic version.
+
+    The message is Masterminds' error text, e.g. ``"invalid semantic version"`` or
+    ``"version segment starts with 0"``.
+    """
+
+
+class ConstraintError(ValueError):
+    """Raised by :meth:`Constraints.parse`, e.g. ``"improper constraint: foo"``."""
+
+
+def _to_uint64(digits: str) -> int | None:
+    """Value of an ASCII digit string as Go's ``strconv.ParseUint(s, 10, 64)``, else None."""
+    if not digits or not (digits.isascii() and digits.isdigit()):
+        return None
+    significant = digits.lstrip("0")
+    if len(significant) > _UINT64_MAX_DIGITS:
+        return None
+    value = int(significant or "0")
+    return value if value <= _UINT64_MAX else None
+
+
+def _parse_segment(digits: str) -> int:
+    """Parse a major/minor/patch segment, raising Masterminds' overflow error."""
+    value = _to_uint64(digits)
+    if value is None:
+        raise InvalidVersion(
+            "error parsing version segment: strconv.ParseUint: "
+            f'parsing "{digits}": value out of range'
+        )
+    return value
+
+
+def _validate_prerelease(prerelease: str) -> None:
+    """Reject purely numeric prerelease identifiers with leading zeros."""
+    for part in prerelease.split("."):
+        if len(part) > 1 and part.isdigit() and part[0] == "0":
+            raise InvalidVersion(_ERR_SEGMENT_STARTS_ZERO)
+
+
+def _build_version(text: str) -> Version:
+    """Masterminds' ``coerceNewVersion``: parse ``text`` or raise :class:`InvalidVersion`."""
+    m = _VERSION_RE.fullmatch(text)
+    if m is None:
+        raise InvalidVersion(_ERR_INVALID_SEMVER)
+    minor, patch = m.group(2), m.group(3)
+    version = Version(
+        major=_parse_segment(m.group(1)),
+        minor=_parse_segment(minor[1:]) if minor else 0,
+        patch=_parse_segment(patch[1:]) if patch else 0,
+        prerelease=m.group(5) or "",
+        metadata=m.group(8) or "",
+        original=text,
+    )
+    _validate_prerelease(version.prerelease)
+    return version
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse_cached(text: str) -> Version | str:
+    """Parse ``text``; return the version or the error message (exceptions aren't cached)."""
+    try:
+        return _build_version(text)
+    except InvalidVersion as exc:
+        return str(exc)
+
+
+def _compare_pre_part(s: str, o: str) -> int:
+    """Masterminds' ``comparePrePart`` for one prerelease identifier."""
+    if s == o:
+        return 0
+    if s == "":
+        return -1
+    if o == "":
+        return 1
+    si, oi = _to_uint64(s), _to_uint64(o)
+    if si is None and oi is None:
+        return 1 if s > o else -1
+    if oi is None:
+        return -1  # s is numeric, o alphanumeric: numbers sort first
+    if si is None:
+        return 1
+    return 1 if si > oi else -1
+
+
+def _compare_prerelease(s: str, o: str) -> int:
+    """Masterminds' ``comparePrerelease``: identifier-wise, missing ones sort first."""
+    sparts, oparts = s.split("."), o.split(".")
+    for i in range(max(len(sparts), len(oparts))):
+        spart = sparts[i] if i < len(sparts) else ""
+        opart = oparts[i] if i < len(oparts) else ""
+        d = _compare_pre_part(spart, opart)
+        if d:
+            return d
+    return 0
+
+
+@dataclass(frozen=True, eq=False)
+class Version:
+    """A parsed semantic version (Masterminds ``*semver.Version``).
+
+    Equality, hashing and ordering follow :meth:`compare`, so build metadata is
+    ignored: ``Version.parse("1.0.0+a") == Version.parse("1.0.0+b")``.
+    """
+
+    major: int
+    minor: int
+    patch: int
+    prerelease: str
+    metadata: str
+    original: str
+
+    @classmethod
+    def parse(cls, text: str) -> Version:
+        """Parse ``text`` like Masterminds ``NewVersion``; raise :class:`InvalidVersion`."""
+        result = _parse_cached(text)
+        if isinstance(result, str):
+            raise InvalidVersion(result)
+        return result
+
+    def compare(self, other: Version) -> int:
+        """Return -1, 0 or 1 as this version is lower than, equal to or higher than ``other``."""
+        mine = (self.major, self.minor, self.patch)
+        theirs = (other.major, other.minor, other.patch)
+        if mine != theirs:
+            return -1 if mine < theirs else 1
+        if self.prerelease == other.prerelease:
+            return 0
+        if self.prerelease == "":
+            return 1
+        if other.prerelease == "":
+            return -1
+        return _compare_prerelease(self.prerelease, other.prerelease)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Version):
+            return NotImplemented
+        return self.compare(other) == 0
+
+    def __hash__(self) -> int:
+        return hash((self.major, self.minor, self.patch, self.prerelease))
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Version):
+            return NotImplemented
+        return self.compare(other) < 0
+
+    def __le__(self, other: object) -> bool:
+        if not isinstance(other, Version):
+            return NotImplemented
+        return self.compare(other) <= 0
+
+    def __gt__(self, other: object) -> bool:
+        if not isinstance(other, Version):
+            return NotImplemented
+        return self.compare(other) > 0
+
+    def __ge__(self, other: object) -> bool:
+        if not isinstance(other, Version):
+            return NotImplemented
+        return self.compare(other) >= 0
+
+    def __str__(self) -> str:
+        """The normalised form ``MAJOR.MINOR.PATCH[-PRERELEASE][+METADATA]`` (no ``v``)."""
+        text = f"{self.major}.{self.minor}.{self.patch}"
+        if self.prerelease:
+            text += f"-{self.prerelease}"
+        if self.metadata:
+            text += f"+{self.metadata}"
+        return text
+
+
+def try_parse(text: str) -> Version | None:
+    """Parse ``text`` like :meth:`Version.parse` but return None when it is invalid."""
+    result = _parse_cached(text)
+    return None if isinstance(result, str) else result
+
+
+def _identifier_key_desc(identifier: str) -> tuple[object, ...]:
+    """Key that orders prerelease identifiers from highest to lowest."""
+    number = _to_uint64(identifier)
+    if number is not None:
+        return (1, -number)
+    # Negated code points reverse the order; the trailing 1 puts longer strings first.
+    return (0, (*(-ord(ch) for ch in identifier), 1))
+
+
+def _prerelease_key_desc(prerelease: str) -> tuple[object, ...]:
+    """Key that orders a release before its prereleases, prereleases highest first."""
+    if not prerelease:
+        return (0,)
+    parts = tuple(_identifier_key_desc(part) for part in prerelease.split("."))
+    # The (2,) terminator makes a longer identifier list sort before its prefix.
+    return (1, (*parts, (2,)))
+
+
+@functools.lru_cache(maxsize=65536)
+def sort_key_desc(version_text: str) -> tuple[object, ...]:
+    """Sort key for version strings, newest first (``list.sort(key=sort_key_desc)``).
+
+    Valid versions come first in descending :meth:`Version.compare` order (equal
+    versions, e.g. differing only in metadata, keep their relative order); strings
+    that do not parse come last, in their original relative order.
+    """
+    version = try_parse(version_text)
+    if version is None:
+        return (1,)
+    return (
+        0,
+        -version.major,
+        -version.minor,
+        -version.patch,
+        _prerelease_key_desc(version.prerelease),
+    )
+
+
+@dataclass(frozen=True)
+class _Constraint:
+    """One comparison such as ``>=1.2`` (Masterminds' unexported ``constraint``)."""
+
+    op: str
+    con: Version
+    orig: str
+    dirty: bool
+    minor_dirty: bool
+    patch_dirty: bool
+
+
+def _is_x(part: str) -> bool:
+    return part in ("x", "X", "*")
+
+
+def _not_equal_dirty(v: Version, c: _Constraint) -> bool | None:
+    """The wildcard branch of ``constraintNotEqual``; None means "fall through"."""
+    con = c.con
+    if con.major != v.major:
+        return True
+    if con.minor != v.minor and not c.minor_dirty:
+        return True
+    if c.minor_dirty:
+        return False
+    if con.patch != v.patch and not c.patch_dirty:
+        return True
+    if c.patch_dirty:
+        if v.prerelease or con.prerelease:
+            return _compare_prerelease(v.prerelease, con.prerelease) != 0
+        return False
+    return None
+
+
+def _check_not_equal(v: Version, c: _Constraint) -> bool:
+    if c.dirty:
+        verdict = _not_equal_dirty(v, c)
+        if verdict is not None:
+            return verdict
+    return v.compare(c.con) != 0
+
+
+def _check_greater_than(v: Version, c: _Constraint) -> bool:
+    con = c.con
+    if not c.dirty:
+        return v.compare(con) > 0
+    if v.major != con.major:
+        return v.major > con.major
+    if c.minor_dirty:
+        return False  # >11 is not satisfied by 11.1.0
+    if c.patch_dirty:
+        return v.minor > con.minor  # >11.1 needs 11.2 or higher
+    return v.compare(con) > 0
+
+
+def _check_less_than(v: Version, c: _Constraint) -> bool:
+    return v.compare(c.con) < 0
+
+
+def _check_greater_equal(v: Version, c: _Constraint) -> bool:
+    return v.compare(c.con) >= 0
+
+
+def _check_less_equal(v: Version, c: _Constraint) -> bool:
+    con = c.con
+    if not c.dirty:
+        return v.compare(con) <= 0
+    if v.major > con.major:
+        return False
+    return not (v.major == con.major and v.minor > con.minor and not c.minor_dirty)
+
+
+def _check_tilde(v: Version, c: _Constraint) -> bool:
+    con = c.con
+    if v.compare(con) < 0:
+        return False
+    if (con.major, con.minor, con.patch) == (0, 0, 0) and not (c.minor_dirty or c.patch_dirty):
+        return True  # ~0.0.0 and ~* accept everything
+    if v.major != con.major:
+        return False
+    return v.minor == con.minor or c.minor_dirty
+
+
+def _check_tilde_or_equal(v: Version, c: _Constraint) -> bool:
+    if c.dirty:
+        return _check_tilde(v, c)
+    return v.compare(c.con) == 0
+
+
+def _check_caret(v: Version, c: _Constraint) -> bool:
+    con = c.con
+    if v.compare(con) < 0:
+        return False
+    if con.major > 0 or c.minor_dirty:
+        return v.major == con.major
+    if v.major > 0:
+        return False
+    if con.minor > 0 or c.patch_dirty:
+        return v.minor == con.minor
+    if v.minor > 0:
+        return False
+    return v.patch == con.patch
+
+
+_OPERATORS: dict[str, Callable[[Version, _Constraint], bool]] = {
+    "": _check_tilde_or_equal,
+    "=": _check_tilde_or_equal,
+    "!=": _check_not_equal,
+    ">": _check_greater_than,
+    "<": _check_less_than,
+    ">=": _check_greater_equal,
+    "=>": _check_greater_equal,
+    "<=": _check_less_equal,
+    "=<": _check_less_equal,
+    "~": _check_tilde,
+    "~>": _check_tilde,
+    "^": _check_caret,
+}
+
+
+def _rewrite_range(text: str) -> str:
+    """Turn each hyphen range ``A - B`` into ``>= A, <= B`` (Masterminds ``rewriteRange``)."""
+    result = text
+    for m in _RANGE_RE.finditer(text):
+        replacement = f">= {m.group(1)}, <= {m.group(_RANGE_UPPER_GROUP)} "
+        result = result.replace(m.group(0), replacement, 1)
+    return result
+
+
+def _constraint_version_text(m: re.Match[str]) -> tuple[str, bool, bool, bool]:
+    """Version text a constraint compares against, plus its dirty/minor/patch flags."""
+    major, minor, patch = m.group(3), m.group(4) or "", m.group(5) or ""
+    prerelease = m.group(6) or ""
+    if _is_x(major):
+        return f"0.0.0{prerelease}", True, False, False
+    if minor == "" or _is_x(minor[1:]):
+        return f"{major}.0.0{prerelease}", True, True, False
+    if patch == "" or _is_x(patch[1:]):
+        return f"{major}{minor}.0{prerelease}", True, False, True
+    return m.group(2), False, False, False
+
+
+def _parse_constraint(text: str) -> _Constraint:
+    """Parse one operator/version pair (Masterminds ``parseConstraint``)."""
+    m = _CONSTRAINT_RE.fullmatch(text)
+    if m is None:
+        raise ConstraintError(f"improper constraint: {text}")
+    version_text, dirty, minor_dirty, patch_dirty = _constraint_version_text(m)
+    try:
+        con = Version.parse(version_text)
+    except InvalidVersion:
+        raise ConstraintError(_ERR_CONSTRAINT_PARSER) from None
+    return _Constraint(
+        op=m.group(1),
+        con=con,
+        orig=m.group(2),
+        dirty=dirty,
+        minor_dirty=minor_dirty,
+        patch_dirty=patch_dirty,
+    )
+
+
+def _parse_group(segment: str) -> tuple[_Constraint, ...]:
+    """Parse the AND-ed constraints between two ``||``."""
+    if _VALID_RE.fullmatch(segment) is None:
+        raise ConstraintError(f"improper constraint: {segment}")
+    pieces = [m.group(0) for m in _FIND_RE.finditer(segment)] or [segment]
+    return tuple(_parse_constraint(piece) for piece in pieces)
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """A parsed version range (Masterminds ``*semver.Constraints``).
+
+    ``groups`` are OR-ed; the constraints inside a group are AND-ed.
+    """
+
+    original: str
+    groups: tuple[tuple[_Constraint, ...], ...]
+    include_prerelease: bool = False
+
+    @classmethod
+    def parse(cls, text: str, *, include_prerelease: bool = False) -> Constraints:
+        """Parse ``text`` like Masterminds ``NewConstraint``; raise :class:`ConstraintError`.
+
+        ``include_prerelease`` mirrors Masterminds' ``IncludePrerelease`` field: when
+        true, prerelease versions are considered by every group.
+        """
+        segments = _rewrite_range(text).split("||")
+        groups = tuple(_parse_group(segment) for segment in segments)
+        return cls(original=text, groups=groups, include_prerelease=include_prerelease)
+
+    def check(self, v: Version) -> bool:
+        """Return True if ``v`` satisfies any OR group of these constraints."""
+        return any(self._group_allows(group, v) for group in self.groups)
+
+    def _group_allows(self, group: tuple[_Constraint, ...], v: Version) -> bool:
+        wants_pre = self.include_prerelease or any(c.con.prerelease for c in group)
+        if v.prerelease and not wants_pre:
+            return False
+        return all(_OPERATORS[c.op](v, c) for c in group)
+
+    def __str__(self) -> str:
+        """The text the constraints were parsed from."""
+        return self.original

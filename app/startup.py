@@ -1,0 +1,105 @@
+"""Startup checks: ChartMuseum's fatal configuration errors, and building the backend."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+from app.errors import ConfigError
+from app.options import OPTIONS
+from app.options import Config
+from backends import BackendUnavailable
+from backends import get_backend_class
+from backends.base import StorageBackend
+
+
+def normalise(config: Config) -> Config:
+    """Apply ChartMuseum's normalisations (context path, chart URL, backend name)."""
+    ctx = config.context_path.strip("/")
+    return config.with_updates(
+        context_path=f"/{ctx}" if ctx else "",
+        chart_url=config.chart_url.rstrip("/"),
+        storage=config.storage.lower(),
+        cache=config.cache.lower(),
+    )
+
+
+def _check_later_features(config: Config) -> None:
+    for opt in OPTIONS:
+        later = opt.metadata["later"]
+        value = getattr(config, opt.name)
+        if later and value != opt.default:
+            flag = opt.metadata["flag"]
+            raise ConfigError(f"--{flag}={value}: {later} is not supported yet")
+
+
+def check_config(config: Config) -> None:
+    """Raise :class:`ConfigError` with ChartMuseum's message for a fatal misconfiguration."""
+    if config.cache and config.cache != "redis":
+        raise ConfigError(f"Unsupported cache store: {config.cache}")
+    if config.cache and not config.cache_redis_addr:
+        raise ConfigError("Missing required flags(s): --cache-redis-addr")
+    if config.bearer_auth:
+        for value, message in (
+            (config.auth_realm, "Missing Auth Realm"),
+            (config.auth_service, "Missing Auth Service"),
+            (config.auth_cert_path, "Missing Auth Server Public Cert Path"),
+        ):
+            if not value:
+                raise ConfigError(message)
+    if config.storage_openstack_auth not in ("auto", "v1"):
+        raise ConfigError(f"Unsupported OpenStack auth protocol: {config.storage_openstack_auth}")
+    if config.depth < 0:
+        raise ConfigError("--depth must not be negative")
+    if config.workers < 1 or config.threads < 1:
+        raise ConfigError("--workers and --threads must be at least 1")
+    _check_tls(config)
+    _check_later_features(config)
+
+
+def _check_tls(config: Config) -> None:
+    for flag, path in (("tls-cert", config.tls_cert), ("tls-key", config.tls_key)):
+        if config.tls_cert and config.tls_key and not os.path.isfile(path):
+            raise ConfigError(f"--{flag}: file not found: {path}")
+    if config.tls_cert and config.tls_key and config.tls_ca_cert:
+        try:
+            with open(config.tls_ca_cert, encoding="ascii", errors="replace") as fh:
+                pem = fh.read()
+        except OSError:
+            pem = ""
+        if "-----BEGIN CERTIFICATE-----" not in pem:
+            raise ConfigError("Can't parse CA certificate file")
+
+
+def build_backend(config: Config) -> StorageBackend:
+    """Instantiate the configured backend. :raises ConfigError: as ChartMuseum words it."""
+    if not config.storage:
+        raise ConfigError("Missing required flags(s): --storage")
+    try:
+        cls = get_backend_class(config.storage)
+    except KeyError:
+        raise ConfigError(f"Unsupported storage backend: {config.storage}") from None
+    except BackendUnavailable as exc:
+        raise ConfigError(str(exc)) from exc
+    return cls.from_config(config)
+
+
+def cache_dir_for(config: Config, backend: StorageBackend) -> str:
+    """Where the shared index state lives (``--cache-dir``, else a default per backend)."""
+    if config.cache_dir:
+        return os.path.abspath(config.cache_dir)
+    if config.storage == "local":
+        return os.path.join(os.path.abspath(config.storage_local_rootdir), ".chartmuseum")
+    import hashlib
+
+    key = hashlib.sha256(backend.describe().encode()).hexdigest()[:16]
+    return os.path.join(tempfile.gettempdir(), f"chartmuseum-{key}")
+
+
+def deprecation_warnings(explicit: set[str]) -> list[str]:
+    """Warnings for deprecated options that were set explicitly."""
+    return [
+        f"The configuration option {o.metadata['flag']} has been deprecated"
+        for o in OPTIONS
+        if o.metadata["deprecated"] and o.name in explicit
+    ]

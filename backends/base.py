@@ -1,0 +1,98 @@
+"""The storage contract every backend implements.
+
+Paths are POSIX-style and relative to the backend's own root or prefix. ``list_objects``
+is not recursive: it returns only the objects directly inside the given folder.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from abc import ABC
+from abc import abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+
+class StorageError(Exception):
+    """A backend operation failed (I/O error, outage, permission...)."""
+
+
+class ObjectNotFound(StorageError):
+    """The object does not exist."""
+
+
+class ObjectExists(StorageError):
+    """A write without overwrite found the object already present."""
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """Metadata of one stored object; ``path`` is relative to the listed folder."""
+
+    path: str
+    last_modified_ns: int
+    size: int
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """An object's bytes and metadata."""
+
+    path: str
+    content: bytes
+    last_modified_ns: int
+
+
+class StorageBackend(ABC):
+    """Four operations on objects, plus conveniences a backend may override."""
+
+    #: registry name (``local``, ``amazon``...)
+    name: str = ""
+
+    @classmethod
+    @abstractmethod
+    def from_config(cls, config: Any) -> StorageBackend:
+        """Build the backend from a :class:`app.options.Config`.
+
+        :raises app.errors.ConfigError: for missing or invalid settings.
+        """
+
+    @abstractmethod
+    def list_objects(self, prefix: str) -> list[ObjectInfo]:
+        """Objects directly inside folder ``prefix`` (``""`` is the root); missing folder → []."""
+
+    @abstractmethod
+    def get_object(self, path: str) -> StoredObject:
+        """Read one object. :raises ObjectNotFound: when it does not exist."""
+
+    @abstractmethod
+    def put_object(self, path: str, content: bytes, *, overwrite: bool = True) -> ObjectInfo:
+        """Store an object atomically: readers see the old or the new bytes, never a mix.
+
+        :param overwrite: when false and the object exists, raise :class:`ObjectExists`
+            without touching it (an atomic create-if-absent).
+        :returns: metadata of the stored object (path as given).
+        """
+
+    @abstractmethod
+    def delete_object(self, path: str) -> None:
+        """Remove an object. :raises ObjectNotFound: when it does not exist."""
+
+    def stat_object(self, path: str) -> ObjectInfo | None:
+        """Metadata of one object, or None when absent. Override with a cheaper call."""
+        folder, name = posixpath.split(path)
+        for info in self.list_objects(folder):
+            if info.path == name:
+                return ObjectInfo(path, info.last_modified_ns, info.size)
+        return None
+
+    def change_token(self, prefix: str) -> str | None:
+        """A cheap value that changes whenever the listing of ``prefix`` changes.
+
+        ``None`` means the backend has no such token; callers then re-list on a timer.
+        """
+        return None
+
+    def describe(self) -> str:
+        """A short human description for logs (no credentials)."""
+        return self.name
