@@ -23,8 +23,8 @@ system-deps:
 	bash .ci/system-deps.sh
 
 lint: setup
-	$(BIN)/ruff check app backends tests wsgi.py bench
-	$(BIN)/ruff format --check app backends tests wsgi.py bench
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 test: system-deps setup lint

@@ -12,6 +12,7 @@ from flask import Response
 from flask import g
 from flask import request
 
+from app.bodylimit import limit_bodies
 from app.options import Config
 
 log = logging.getLogger("chartmuseum")
@@ -41,7 +42,7 @@ def _latency(seconds: float, as_integer: bool) -> str | int:
 def init_pipeline(app: Flask, config: Config) -> None:
     """Install the request hooks on ``app``."""
     counter = itertools.count(1)
-    app.config["MAX_CONTENT_LENGTH"] = config.max_upload_size
+    app.wsgi_app = limit_bodies(app.wsgi_app, config.max_upload_size)  # type: ignore[method-assign]
 
     @app.before_request
     def _start() -> None:

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 __all__ = [
+    "MAX_CONSTRAINT_LENGTH",
     "ConstraintError",
     "Constraints",
     "InvalidVersion",
@@ -53,18 +54,33 @@ _CV = (
     r"(-([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?"
     r"(\+([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?"
 )
-# The empty alternative after ``=`` is deliberate: it is how "no operator" matches.
-_OPS = r"=||!=|>|<|>=|=>|<=|=<|~|~>|\^"
-
-_CONSTRAINT_RE = re.compile(rf"{_WS}*({_OPS}){_WS}*({_CV}){_WS}*")
+_CV_RE = re.compile(_CV)
 _RANGE_RE = re.compile(rf"{_WS}*({_CV}){_WS}+-{_WS}+({_CV}){_WS}*")
-_FIND_RE = re.compile(rf"({_OPS}){_WS}*({_CV})")
-_VALID_RE = re.compile(
-    rf"({_WS}*({_OPS}){_WS}*({_CV}){_WS}*)"
-    rf"((?:{_WS}+|,{_WS}*)({_OPS}){_WS}*({_CV}){_WS}*)*"
-)
 # Group 11 of _RANGE_RE is the second version (the first version has 10 groups).
 _RANGE_UPPER_GROUP = 11
+
+# Masterminds validates an AND group with validConstraintRegex
+#   ^(\s*(ops)\s*(cv)\s*)((?:\s+|,\s*)(ops)\s*(cv)\s*)*$
+# and splits it with findConstraintRegex.  RE2 runs those in linear time, but a
+# backtracking engine is exponential on inputs such as "1          1          1 !".
+# The patterns below accept exactly the same language, one item at a time, with
+# atomic groups and possessive quantifiers: an operator is always the whole run of
+# operator characters, a version always extends to the next whitespace, comma or
+# end, so no other split could ever succeed.
+_N = r"[0-9|xX*]"
+_P = r"[0-9A-Za-z\-]"
+_CV_ATOMIC = (
+    rf"(?>v?{_N}++(?:\.{_N}++)?+(?:\.{_N}++)?+"
+    rf"(?:-{_P}++(?:\.{_P}++)*+)?+(?:\+{_P}++(?:\.{_P}++)*+)?+)"
+)
+_OP_ATOMIC = r"(?>!=|>=|=>|<=|=<|~>|=|>|<|~|\^|)"
+_ITEM = rf"({_OP_ATOMIC}){_WS}*+({_CV_ATOMIC})"
+_FIRST_ITEM_RE = re.compile(rf"{_WS}*+{_ITEM}")
+_NEXT_ITEM_RE = re.compile(rf"(?:{_WS}++(?:,{_WS}*+)?+|,{_WS}*+){_ITEM}")
+_TRAILING_WS_RE = re.compile(rf"{_WS}*+")
+
+# Masterminds v3.5.0 added this limit; v3.4.0 has none (see Constraints.parse).
+MAX_CONSTRAINT_LENGTH = 512
 
 
 class InvalidVersion(ValueError):
@@ -413,79 +429,118 @@ def _rewrite_range(text: str) -> str:
     return result
 
 
-def _constraint_version_text(m: re.Match[str]) -> tuple[str, bool, bool, bool]:
+def _constraint_version_text(cv: str) -> tuple[str, bool, bool, bool]:
     """Version text a constraint compares against, plus its dirty/minor/patch flags."""
-    major, minor, patch = m.group(3), m.group(4) or "", m.group(5) or ""
-    prerelease = m.group(6) or ""
+    m = _CV_RE.fullmatch(cv)
+    if m is None:  # unreachable: the group scanner only yields valid versions
+        raise ConstraintError(f"improper constraint: {cv}")
+    major, minor, patch = m.group(1), m.group(2) or "", m.group(3) or ""
+    prerelease = m.group(4) or ""
     if _is_x(major):
         return f"0.0.0{prerelease}", True, False, False
     if minor == "" or _is_x(minor[1:]):
         return f"{major}.0.0{prerelease}", True, True, False
     if patch == "" or _is_x(patch[1:]):
         return f"{major}{minor}.0{prerelease}", True, False, True
-    return m.group(2), False, False, False
+    return cv, False, False, False
 
 
-def _parse_constraint(text: str) -> _Constraint:
-    """Parse one operator/version pair (Masterminds ``parseConstraint``)."""
-    m = _CONSTRAINT_RE.fullmatch(text)
-    if m is None:
-        raise ConstraintError(f"improper constraint: {text}")
-    version_text, dirty, minor_dirty, patch_dirty = _constraint_version_text(m)
+def _parse_constraint(op: str, cv: str) -> _Constraint:
+    """Build one operator/version pair (Masterminds ``parseConstraint``)."""
+    version_text, dirty, minor_dirty, patch_dirty = _constraint_version_text(cv)
     try:
         con = Version.parse(version_text)
     except InvalidVersion:
         raise ConstraintError(_ERR_CONSTRAINT_PARSER) from None
     return _Constraint(
-        op=m.group(1),
+        op=op,
         con=con,
-        orig=m.group(2),
+        orig=cv,
         dirty=dirty,
         minor_dirty=minor_dirty,
         patch_dirty=patch_dirty,
     )
 
 
-def _parse_group(segment: str) -> tuple[_Constraint, ...]:
+def _split_group(segment: str) -> list[tuple[str, str]] | None:
+    """The (operator, version) items of an AND group, or None if it is malformed."""
+    m = _FIRST_ITEM_RE.match(segment)
+    if m is None:
+        return None
+    items = [(m.group(1), m.group(2))]
+    while (nxt := _NEXT_ITEM_RE.match(segment, m.end())) is not None:
+        m = nxt
+        items.append((m.group(1), m.group(2)))
+    if _TRAILING_WS_RE.fullmatch(segment, m.end()) is None:
+        return None
+    return items
+
+
+@dataclass(frozen=True)
+class _Group:
+    """AND-ed constraints; ``has_prerelease`` is Masterminds' ``containsPre`` entry."""
+
+    constraints: tuple[_Constraint, ...]
+    has_prerelease: bool
+
+    def allows(self, v: Version, include_prerelease: bool) -> bool:
+        """Masterminds' inner Check loop for one OR group."""
+        if v.prerelease and not (include_prerelease or self.has_prerelease):
+            return False
+        return all(_OPERATORS[c.op](v, c) for c in self.constraints)
+
+    def __str__(self) -> str:
+        return " ".join(c.op + c.orig for c in self.constraints)
+
+
+def _parse_group(segment: str) -> _Group:
     """Parse the AND-ed constraints between two ``||``."""
-    if _VALID_RE.fullmatch(segment) is None:
+    items = _split_group(segment)
+    if items is None:
         raise ConstraintError(f"improper constraint: {segment}")
-    pieces = [m.group(0) for m in _FIND_RE.finditer(segment)] or [segment]
-    return tuple(_parse_constraint(piece) for piece in pieces)
+    constraints = tuple(_parse_constraint(op, cv) for op, cv in items)
+    return _Group(constraints, any(c.con.prerelease for c in constraints))
+
+
+def _check_length(text: str) -> None:
+    """Enforce :data:`MAX_CONSTRAINT_LENGTH` (counted in UTF-8 bytes, as Go does)."""
+    too_long = len(text) > MAX_CONSTRAINT_LENGTH or (
+        len(text.encode("utf-8", "surrogatepass")) > MAX_CONSTRAINT_LENGTH
+    )
+    if too_long:
+        raise ConstraintError(f"constraint string is too long (max {MAX_CONSTRAINT_LENGTH} bytes)")
 
 
 @dataclass(frozen=True)
 class Constraints:
     """A parsed version range (Masterminds ``*semver.Constraints``).
 
-    ``groups`` are OR-ed; the constraints inside a group are AND-ed.
+    ``groups`` are OR-ed; the constraints inside a group are AND-ed.  A prerelease
+    version only satisfies a group that names a prerelease itself, unless
+    ``include_prerelease`` is set.
     """
 
     original: str
-    groups: tuple[tuple[_Constraint, ...], ...]
+    groups: tuple[_Group, ...]
     include_prerelease: bool = False
 
     @classmethod
     def parse(cls, text: str, *, include_prerelease: bool = False) -> Constraints:
         """Parse ``text`` like Masterminds ``NewConstraint``; raise :class:`ConstraintError`.
 
-        ``include_prerelease`` mirrors Masterminds' ``IncludePrerelease`` field: when
-        true, prerelease versions are considered by every group.
+        ``include_prerelease`` mirrors Masterminds' ``IncludePrerelease`` field.
+        Unlike v3.4.0 (but like later Masterminds releases), text longer than
+        :data:`MAX_CONSTRAINT_LENGTH` bytes is rejected, which bounds parsing time.
         """
+        _check_length(text)
         segments = _rewrite_range(text).split("||")
         groups = tuple(_parse_group(segment) for segment in segments)
         return cls(original=text, groups=groups, include_prerelease=include_prerelease)
 
     def check(self, v: Version) -> bool:
         """Return True if ``v`` satisfies any OR group of these constraints."""
-        return any(self._group_allows(group, v) for group in self.groups)
-
-    def _group_allows(self, group: tuple[_Constraint, ...], v: Version) -> bool:
-        wants_pre = self.include_prerelease or any(c.con.prerelease for c in group)
-        if v.prerelease and not wants_pre:
-            return False
-        return all(_OPERATORS[c.op](v, c) for c in group)
+        return any(group.allows(v, self.include_prerelease) for group in self.groups)
 
     def __str__(self) -> str:
-        """The text the constraints were parsed from."""
-        return self.original
+        """Masterminds' ``String()``: e.g. ``"1.0 - 2, !=1.5"`` gives ``">=1.0 <=2 !=1.5"``."""
+        return " || ".join(str(group) for group in self.groups)

@@ -66,6 +66,25 @@ def _strip_bom(data: bytes) -> bytes:
     return data[3:] if data.startswith(UTF8_BOM) else data
 
 
+def _read_entry(
+    tar: TarReader, header: TarHeader, remaining: int, keep: Callable[[str], bool] | None
+) -> tuple[ArchiveFile | None, int]:
+    """Check and read one file entry; returns it (None when not kept) and the new budget."""
+    name = chart_path(header.name)
+    _check_sizes(header, remaining)
+    entry: ArchiveFile | None = None
+    if keep is None or keep(name):
+        content = tar.read_data()
+        entry = (name, _strip_bom(content))
+        written = len(content)
+    else:
+        written = tar.skip_data()
+    remaining -= written
+    if written < header.size or remaining <= 0:
+        raise _chart_too_large()
+    return entry, remaining
+
+
 def load_archive_files(data: bytes, keep: Callable[[str], bool] | None = None) -> list[ArchiveFile]:
     """The files of a chart archive, in archive order.
 
@@ -82,17 +101,9 @@ def load_archive_files(data: bytes, keep: Callable[[str], bool] | None = None) -
         if header.is_dir:
             remaining = _skip_directory(tar, header, remaining)
             continue
-        name = chart_path(header.name)
-        _check_sizes(header, remaining)
-        if keep is None or keep(name):
-            content = tar.read_data()
-            files.append((name, _strip_bom(content)))
-            written = len(content)
-        else:
-            written = tar.skip_data()
-        remaining -= written
-        if written < header.size or remaining <= 0:
-            raise _chart_too_large()
+        entry, remaining = _read_entry(tar, header, remaining, keep)
+        if entry is not None:
+            files.append(entry)
         seen += 1
     if not seen:
         raise ChartInvalid("no files in chart archive")

@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from app.charts.gojson import CyclicValue
 from app.charts.gojson import GoType
 from app.charts.gojson import JsonConverter
 from app.charts.gojson import UnmarshalError
 from app.charts.gojson import find_field
 from app.charts.gojson import json_kind
-from app.charts.goyaml import YamlError
+from app.charts.goscalar import YamlError
+from app.charts.goyaml import cyclic_anchor
 from app.charts.goyaml import parse_first_document
 
 _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
@@ -36,6 +38,7 @@ class _Decoder:
         return _TypeMismatch(f"json: cannot unmarshal {kind} into {where} of type {target.go_name}")
 
     def decode(self, value: Any, target: GoType, existing: Any) -> Any:
+        """``value`` decoded into a ``target`` that currently holds ``existing``."""
         if target.kind == "ptr":
             assert target.elem is not None
             return None if value is None else self.decode(value, target.elem, existing)
@@ -73,7 +76,7 @@ class _Decoder:
         assert target.elem is not None
         old = existing if isinstance(existing, list) else []
         return [
-            self.decode(item, target.elem, old[i] if i < len(old) else None)
+            self.decode(item, target.elem, old[i] if i < len(old) else _zero(target.elem))
             for i, item in enumerate(value)
         ]
 
@@ -113,6 +116,20 @@ def _zero(target: GoType) -> Any:
     return {"string": "", "bool": False}.get(target.kind)
 
 
+def _to_json(data: bytes, target: GoType) -> Any:
+    """Go: ``yamlToJSONTarget`` (go-yaml decoding, then the JSON-compatible conversion)."""
+    prefix = "error converting YAML to JSON: "
+    try:
+        return JsonConverter().convert(parse_first_document(data), target)
+    except CyclicValue:
+        anchor = cyclic_anchor(data)
+        raise UnmarshalError(f"{prefix}yaml: anchor '{anchor}' value contains itself") from None
+    except (YamlError, UnmarshalError) as exc:
+        raise UnmarshalError(f"{prefix}{exc}") from None
+    except RecursionError:
+        raise UnmarshalError(f"{prefix}yaml: exceeded max depth of 10000") from None
+
+
 def unmarshal_yaml(data: bytes, target: GoType, existing: Any) -> Any:
     """``sigs.k8s.io/yaml.Unmarshal(data, &existing)``: the decoded value.
 
@@ -121,10 +138,7 @@ def unmarshal_yaml(data: bytes, target: GoType, existing: Any) -> Any:
     :raises UnmarshalError: with the Go error text, e.g. ``error converting YAML to JSON:
         yaml: line 2: ...`` or ``error unmarshaling JSON: while decoding JSON: json: ...``.
     """
-    try:
-        value = JsonConverter().convert(parse_first_document(data), target)
-    except (YamlError, UnmarshalError) as exc:
-        raise UnmarshalError(f"error converting YAML to JSON: {exc}") from None
+    value = _to_json(data, target)
     if value is None:
         return existing
     try:

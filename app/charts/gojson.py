@@ -25,6 +25,10 @@ class UnmarshalError(ValueError):
     """Raised with the text of the Go error (without Helm's ``cannot load X:`` prefix)."""
 
 
+class CyclicValue(UnmarshalError):
+    """A YAML alias inside the very node its anchor names."""
+
+
 @dataclass(frozen=True, eq=False)
 class GoType:
     """A Go destination type: ``kind`` is string, bool, any, time, slice, map, ptr or struct."""
@@ -123,6 +127,7 @@ class JsonConverter:
 
     def __init__(self) -> None:
         self._seen: set[int] = set()
+        self._active: set[int] = set()
         self._decoded = 0
         self._aliased = 0
         self._alias_depth = 0
@@ -138,19 +143,28 @@ class JsonConverter:
                 raise UnmarshalError("yaml: document contains excessive aliasing")
 
     def convert(self, obj: Any, target: GoType | None) -> Any:
+        """``obj`` made JSON-compatible for the destination ``target`` (None: untyped)."""
         self._count()
         target = _unwrap(target)
         if isinstance(obj, dict | list):
-            alias = id(obj) in self._seen
-            self._seen.add(id(obj))
-            self._alias_depth += alias
-            try:
-                if isinstance(obj, dict):
-                    return self._convert_map(obj, target)
-                return self._convert_list(obj, target)
-            finally:
-                self._alias_depth -= alias
+            return self._convert_container(obj, target)
         return self._convert_scalar(obj, target)
+
+    def _convert_container(self, obj: dict[str, Any] | list[Any], target: GoType | None) -> Any:
+        key = id(obj)
+        if key in self._active:
+            raise CyclicValue("yaml: anchor value contains itself")
+        alias = key in self._seen
+        self._seen.add(key)
+        self._active.add(key)
+        self._alias_depth += alias
+        try:
+            if isinstance(obj, dict):
+                return self._convert_map(obj, target)
+            return self._convert_list(obj, target)
+        finally:
+            self._alias_depth -= alias
+            self._active.discard(key)
 
     def _convert_map(self, obj: dict[Any, Any], target: GoType | None) -> dict[str, Any]:
         result: dict[str, Any] = {}

@@ -53,6 +53,7 @@ class _Chart:
 
     @property
     def name(self) -> str:
+        """The (sanitised) chart name, as used in sub-chart error messages."""
         return str((self.metadata or {}).get("name", ""))
 
 
@@ -152,7 +153,7 @@ def load_chart(data: bytes, *, metadata_only: bool = False) -> LoadedChart:
     :raises ChartInvalid: with Helm's error message.
     """
     keep = _METADATA_FILES.__contains__ if metadata_only else None
-    chart = _load_files(load_archive_files(data, keep), metadata_only)
+    chart = _load_files(load_archive_files(bytes(data), keep), metadata_only)
     assert chart.metadata is not None
     return LoadedChart(
         metadata=metadata_view(chart.metadata),

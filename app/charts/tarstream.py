@@ -63,6 +63,7 @@ class _FieldParser:
         self.failed = False
 
     def octal(self, field: bytes) -> int:
+        """``parseOctal``: an octal field padded with spaces or NULs."""
         match = _OCTAL_FIELD.fullmatch(field)
         if match is not None:
             digits = match.group(1)
@@ -80,6 +81,7 @@ class _FieldParser:
         return value - (1 << 64) if value >= _INT64 else value
 
     def numeric(self, field: bytes) -> int:
+        """``parseNumeric``: octal, or base-256 when the high bit of the first byte is set."""
         if not field or not field[0] & 0x80:
             return self.octal(field)
         invert = 0xFF if field[0] & 0x40 else 0
@@ -146,31 +148,30 @@ def parse_header_block(block: bytes) -> TarHeader:
     return TarHeader(_text(name), flag, size_value, mode_value)
 
 
-def _pax_record(text: str) -> tuple[str, str, str]:
-    """Split one ``"%d %s=%s\\n"`` record off ``text`` (Go: ``parsePAXRecord``)."""
-    length_text, space, rest = text.partition(" ")
-    if not space or not length_text.isdigit() or not length_text.isascii():
+def _pax_record(data: bytes) -> tuple[str, str, bytes]:
+    """Split one ``"%d %s=%s\\n"`` record off ``data`` (Go: ``parsePAXRecord``)."""
+    length_text, space, rest = data.partition(b" ")
+    if not space or not length_text.isdigit():
         raise _invalid_header()
     length = int(length_text)
-    if length < 5 or length > len(text):
+    if length < 5 or length > len(data):
         raise _invalid_header()
     body_len = length - len(length_text) - 1
-    if body_len <= 0 or rest[body_len - 1 : body_len] != "\n":
+    if body_len <= 0 or rest[body_len - 1 : body_len] != b"\n":
         raise _invalid_header()
-    key, equals, value = rest[: body_len - 1].partition("=")
-    if not equals or not key or "\x00" in key:
+    key, equals, value = rest[: body_len - 1].partition(b"=")
+    if not equals or not key or b"\x00" in key:
         raise _invalid_header()
-    if key in ("path", "linkpath", "uname", "gname") and "\x00" in value:
+    if key in (b"path", b"linkpath", b"uname", b"gname") and b"\x00" in value:
         raise _invalid_header()
-    return key, value, rest[body_len:]
+    return _text(key), _text(value), rest[body_len:]
 
 
 def parse_pax(data: bytes) -> dict[str, str]:
     """All records of a PAX extended header."""
-    text = _text(data)
     records: dict[str, str] = {}
-    while text:
-        key, value, text = _pax_record(text)
+    while data:
+        key, value, data = _pax_record(data)
         records[key] = value
     return records
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import gzip
 import io
 import os
-import shutil
 import struct
 import tarfile
 import time
 import zlib
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -212,6 +212,10 @@ def test_symlink_entries_are_empty_files() -> None:
             'my"chart\tx',
             'chart illegally contains content outside the base directory: "my\\"chart\\tx"',
         ),
+        (
+            "\xe9t\xe9\x01",
+            'chart illegally contains content outside the base directory: "\xe9t\xe9\\x01"',
+        ),
     ],
 )
 def test_path_checks(name: str, message: str) -> None:
@@ -228,6 +232,13 @@ def test_top_directory_name_is_arbitrary_and_backslashes_are_separators() -> Non
     loaded = load_chart(data)
     assert loaded.metadata["name"] == "mychart"
     assert loaded.templates == (("templates/a.yaml", b"a"),)
+
+
+def test_non_ascii_names_through_pax_records() -> None:
+    loaded = load_chart(
+        tgz([("\xe9/Chart.yaml", CHART_YAML), ("\xe9/templates/\u00e9.yaml", b"x")])
+    )
+    assert loaded.templates == (("templates/\u00e9.yaml", b"x"),)
 
 
 def test_paths_are_cleaned() -> None:
@@ -574,7 +585,7 @@ def test_unusual_names_are_accepted() -> None:
         (
             b"name: x\n\tversion: 1\n",
             "cannot load Chart.yaml: error converting YAML to JSON: "
-            "yaml: line 2: found character that cannot start any token",
+            "yaml: line 2: found a tab character that violates indentation",
         ),
         (
             b"- a\n",
@@ -634,6 +645,45 @@ def test_unusual_names_are_accepted() -> None:
 )
 def test_chart_yaml_decoding_errors(chart_yaml: bytes, message: str) -> None:
     assert error_of(chart(chart_yaml=chart_yaml)) == message
+
+
+@pytest.mark.parametrize(
+    ("chart_yaml", "expected"),
+    [
+        (b"base: &b {name: a, version: 1.0.0}\n<<: *b\n", {"name": "a"}),
+        (b"<<: [{name: a}, {name: b, version: 1.0.0}]\n", {"name": "a"}),
+        (b"name: z\n<<: {name: a, version: 1.0.0}\n", {"name": "a"}),
+        (b"<<: {name: a, version: 1.0.0}\nname: z\n", {"name": "z"}),
+        (b"name: &n x\nversion: &n 1.0.0\ndescription: *n\n", {"description": "1.0.0"}),
+        (b"name: !!str 12\nversion: !!float 1\n", {"name": "12", "version": "1"}),
+        (b"name: !custom x\nversion: 1.0.0\n", {"name": "x"}),
+        (b"name: x\nversion: 1.0.0\n1: a\ntrue: b\n", {"name": "x"}),
+    ],
+)
+def test_go_yaml_semantics(chart_yaml: bytes, expected: dict[str, str]) -> None:
+    md = metadata_of(chart_yaml)
+    assert {key: md[key] for key in expected} == expected
+
+
+@pytest.mark.parametrize(
+    ("chart_yaml", "problem"),
+    [
+        (b"a: &a [*a]\n", "yaml: anchor 'a' value contains itself"),
+        (b"name: x\nb: &b {c: [&c {d: *c}]}\n", "yaml: anchor 'c' value contains itself"),
+        (b"name: *unknown\n", "yaml: unknown anchor 'unknown' referenced"),
+        (b"name: !!int x\n", "yaml: cannot decode !!str `x` as a !!int"),
+        (b"<<: 1\nname: a\n", "yaml: map merge requires map or sequence of maps as the value"),
+        (b"name: x\n[a]: x\n", 'yaml: invalid map key: []interface {}{"a"}'),
+        (b"name: x\n~: x\n", 'unsupported map key of type: %!s(<nil>), key: <nil>, value: "x"'),
+        (
+            b"name: x\nx: " + b"[" * 20000 + b"]" * 20000,
+            "yaml: line 2: exceeded max depth of 10000",
+        ),
+    ],
+)
+def test_go_yaml_errors(chart_yaml: bytes, problem: str) -> None:
+    message = error_of(chart(chart_yaml=chart_yaml))
+    assert message == f"cannot load Chart.yaml: error converting YAML to JSON: {problem}"
 
 
 def test_excessive_aliasing_is_refused() -> None:
@@ -887,7 +937,7 @@ def test_metadata_only_still_checks_paths_and_presence() -> None:
 
 
 @pytest.fixture
-def helm(tmp_path: Path) -> object:
+def helm(tmp_path: Path) -> Any:
     for var in ("HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME"):
         os.environ.setdefault(var, str(tmp_path / var.lower()))
     return pytest.importorskip("helm_python")
@@ -896,12 +946,12 @@ def helm(tmp_path: Path) -> object:
 COMMON_FIELDS = ("name", "version", "description", "apiVersion", "appVersion", "type")
 
 
-def test_real_helm_package_matches_helm(helm: object, tmp_path: Path) -> None:
+def test_real_helm_package_matches_helm(helm: Any, tmp_path: Path) -> None:
     helm_python = helm
-    helm_python.Chart.create("web", str(tmp_path))  # type: ignore[attr-defined]
-    package = helm_python.package(str(tmp_path / "web"), destination=str(tmp_path))  # type: ignore[attr-defined]
+    helm_python.Chart.create("web", str(tmp_path))
+    package = helm_python.package(str(tmp_path / "web"), destination=str(tmp_path))
     data = Path(package).read_bytes()
-    expected = helm_python.Chart.load(package)  # type: ignore[attr-defined]
+    expected = helm_python.Chart.load(package)
     for loaded in (load_chart(data), load_chart(data, metadata_only=True)):
         for key in COMMON_FIELDS:
             assert loaded.metadata.get(key) == expected.metadata.get(key), key
@@ -911,9 +961,9 @@ def test_real_helm_package_matches_helm(helm: object, tmp_path: Path) -> None:
     assert loaded.values_raw == (tmp_path / "web" / "values.yaml").read_bytes()
 
 
-def test_real_helm_package_with_rich_metadata(helm: object, tmp_path: Path) -> None:
+def test_real_helm_package_with_rich_metadata(helm: Any, tmp_path: Path) -> None:
     helm_python = helm
-    helm_python.Chart.create("rich", str(tmp_path))  # type: ignore[attr-defined]
+    helm_python.Chart.create("rich", str(tmp_path))
     chart_dir = tmp_path / "rich"
     (chart_dir / "Chart.yaml").write_text(
         "apiVersion: v2\nname: rich\nversion: 1.2.3\nappVersion: 1.10\n"
@@ -923,12 +973,11 @@ def test_real_helm_package_with_rich_metadata(helm: object, tmp_path: Path) -> N
         "icon: https://i\ndeprecated: true\ntype: application\n"
     )
     sub = chart_dir / "charts" / "sub"
-    helm_python.Chart.create("sub", str(chart_dir / "charts"))  # type: ignore[attr-defined]
+    helm_python.Chart.create("sub", str(chart_dir / "charts"))
     (sub / "Chart.yaml").write_text("apiVersion: v2\nname: sub\nversion: 0.1.0\n")
-    package = helm_python.package(str(chart_dir), destination=str(tmp_path))  # type: ignore[attr-defined]
-    expected = helm_python.Chart.load(package).metadata  # type: ignore[attr-defined]
+    package = helm_python.package(str(chart_dir), destination=str(tmp_path))
+    expected = helm_python.Chart.load(package).metadata
     loaded = load_chart(Path(package).read_bytes()).metadata
-    assert loaded == {k: v for k, v in expected.items() if k in loaded}
+    assert loaded == expected
     assert loaded["appVersion"] == "1.1"
     assert loaded["description"] == "Multi line "
-    shutil.rmtree(chart_dir)
