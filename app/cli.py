@@ -30,9 +30,7 @@ def prime(config: Config) -> bytes:
 
     repository = build_repository(config)
     tenant = repository.index("")
-    writer = getattr(repository.store.on_change, "__self__", None)
-    if writer is not None:
-        writer.flush()
+    repository.flush()
     return tenant.index.rendered().body
 
 

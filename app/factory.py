@@ -40,15 +40,16 @@ def build_repository(config: Config) -> Repository:
         parse_workers=config.index_limit,
     )
     store = IndexStore(backend, settings)
-    if settings.statefiles:
-        store.on_change = StatefileWriter(store).schedule
+    writer = StatefileWriter(store) if settings.statefiles else None
+    if writer is not None:
+        store.on_change = writer.schedule
     rules = UploadRules(
         allow_overwrite=config.allow_overwrite,
         disable_force_overwrite=config.disable_force_overwrite,
         max_storage_objects=config.max_storage_objects,
         per_chart_limit=config.per_chart_limit,
     )
-    return Repository(backend, store, rules)
+    return Repository(backend, store, rules, writer)
 
 
 def create_app(config: Config) -> Flask:

@@ -22,6 +22,7 @@ from app.errors import NotFound
 from app.errors import ServerError
 from app.index.build import entry_from_metadata
 from app.index.entry import IndexEntry
+from app.index.statewriter import StatefileWriter
 from app.index.store import IndexStore
 from app.index.store import Tenant
 from app.tenancy import check_filename
@@ -76,10 +77,22 @@ def parse_prov(content: bytes, error: type[Exception] = BadRequest) -> Pending:
 class Repository:
     """Uploads, deletes and reads of every tenant, on one storage backend."""
 
-    def __init__(self, backend: StorageBackend, store: IndexStore, rules: UploadRules) -> None:
+    def __init__(
+        self,
+        backend: StorageBackend,
+        store: IndexStore,
+        rules: UploadRules,
+        writer: StatefileWriter | None = None,
+    ) -> None:
         self.backend = backend
         self.store = store
         self.rules = rules
+        self.writer = writer
+
+    def flush(self) -> None:
+        """Write pending state files now (the writer otherwise runs shortly after changes)."""
+        if self.writer is not None:
+            self.writer.flush()
 
     def index(self, repo: str) -> Tenant:
         """The tenant with its index up to date."""
