@@ -7,6 +7,7 @@ or :func:`register_backend`.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from importlib.metadata import entry_points
 from types import MappingProxyType
 from typing import NamedTuple
@@ -25,6 +26,19 @@ class _Known(NamedTuple):
 
 _KNOWN: dict[str, _Known] = {
     "local": _Known("backends.local:LocalFilesystemBackend", ""),
+    "amazon": _Known("backends.amazon:AmazonS3Backend", "pip install 'chartmuseum[amazon]'"),
+    "google": _Known("backends.google:GoogleCSBackend", "pip install 'chartmuseum[google]'"),
+    "microsoft": _Known(
+        "backends.microsoft:MicrosoftBlobBackend", "pip install 'chartmuseum[microsoft]'"
+    ),
+    "alibaba": _Known("backends.alibaba:AlibabaOSSBackend", "pip install 'chartmuseum[alibaba]'"),
+    "openstack": _Known(
+        "backends.openstack:OpenstackSwiftBackend", "pip install 'chartmuseum[openstack]'"
+    ),
+    "oracle": _Known("backends.oracle:OracleOSBackend", "pip install 'chartmuseum[oracle]'"),
+    "baidu": _Known("backends.baidu:BaiduBOSBackend", "pip install 'chartmuseum[baidu]'"),
+    "tencent": _Known("backends.tencent:TencentCOSBackend", "pip install 'chartmuseum[tencent]'"),
+    "etcd": _Known("backends.etcd:EtcdBackend", "pip install 'chartmuseum[etcd]'"),
 }
 #: the names ChartMuseum accepts, in its order; those missing from _KNOWN are not available yet
 SUPPORTED_NAMES = (
@@ -67,10 +81,10 @@ def get_backend_class(name: str) -> type[StorageBackend]:
     if name not in _KNOWN:
         _load_entry_points()
     if name not in _KNOWN:
-        if name in SUPPORTED_NAMES:
-            raise BackendUnavailable(f"--storage={name} is not supported yet")
         raise KeyError(name)
     module_name, _, cls_name = _KNOWN[name].target.partition(":")
+    if importlib.util.find_spec(module_name) is None:
+        raise BackendUnavailable(f"--storage={name} is not supported yet")
     try:
         cls: type[StorageBackend] = getattr(importlib.import_module(module_name), cls_name)
     except ImportError as exc:

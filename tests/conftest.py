@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import tempfile
 from collections.abc import Callable
 from collections.abc import Iterator
@@ -66,3 +68,33 @@ def run_server(tmp_path: pytest.TempPathFactory) -> Iterator[Callable[..., Serve
     yield _run
     for server in servers:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def helm():
+    import helm_python
+
+    return helm_python
+
+
+@pytest.fixture(scope="session")
+def keyring(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A throw-away signing key: legacy secret keyring for helm sign, public for verify."""
+    home = tmp_path_factory.mktemp("gnupg")
+    os.chmod(home, 0o700)
+    env = {**os.environ, "GNUPGHOME": str(home)}
+    gpg = ["gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", ""]
+    subprocess.run(
+        [*gpg, "--quick-gen-key", "Helm Test <helm@test.local>", "rsa2048", "sign", "never"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    secring, pubring = home / "secring.gpg", home / "pubring.gpg"
+    with open(secring, "wb") as fh:
+        subprocess.run([*gpg, "--export-secret-keys"], env=env, check=True, stdout=fh)
+    with open(pubring, "wb") as fh:
+        subprocess.run(["gpg", "--batch", "--export"], env=env, check=True, stdout=fh)
+    yield {"secring": str(secring), "pubring": str(pubring)}
+    subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=env, check=False)
+    shutil.rmtree(home, ignore_errors=True)

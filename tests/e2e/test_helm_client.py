@@ -131,3 +131,9 @@ def test_helm_with_context_path(run_server, storage, helm, helm_chart, tmp_path)
     dest = tmp_path / "d"
     dest.mkdir()
     helm.pull("webapp", repo_url=server.url + "/cm", version="0.1.0", destination=str(dest))
+
+
+def test_full_flow_local(server, helm, keyring, tmp_path) -> None:
+    from tests.e2e.flow import helm_flow
+
+    helm_flow(server, helm, keyring, str(tmp_path))
