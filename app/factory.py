@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from app.auth import init_auth
 from app.blueprints import register_blueprints
 from app.errors import register_error_handlers
 from app.index.statewriter import StatefileWriter
@@ -20,6 +21,7 @@ from app.startup import build_backend
 from app.startup import cache_dir_for
 from app.startup import check_config
 from app.startup import normalise
+from app.tenancy import install_tenancy
 
 
 def build_repository(config: Config) -> Repository:
@@ -62,7 +64,13 @@ def create_app(config: Config) -> Flask:
     setup_logging(config.debug, config.log_json)
     app = Flask("chartmuseum", static_folder=None)
     app.extensions[KEY] = Services(config, build_repository(config))
+    install_tenancy(app)
     register_error_handlers(app)
     init_pipeline(app, config)
+    init_auth(app, config)
     register_blueprints(app, config)
+    if config.enable_metrics:
+        from app.metrics import init_metrics
+
+        init_metrics(app, app.extensions[KEY].repository.store)
     return app

@@ -162,7 +162,7 @@ class Repository:
                 info = self.backend.put_object(path, item.content, overwrite=overwrite)
                 stored.append(path)
                 if item.metadata is not None:
-                    puts.append(self._entry(item, info.last_modified_ns))
+                    puts.append(self._entry(repo, item, info.last_modified_ns))
         except ObjectExists as exc:
             self._rollback(stored)
             raise Conflict(conflict) from exc
@@ -171,11 +171,10 @@ class Repository:
             raise ServerError(str(exc)) from exc
         return puts
 
-    def _entry(self, item: Pending, mtime_ns: int) -> IndexEntry:
+    def _entry(self, repo: str, item: Pending, mtime_ns: int) -> IndexEntry:
         assert item.metadata is not None
-        return entry_from_metadata(
-            item.metadata, item.filename, item.content, mtime_ns, self.store.urls
-        )
+        urls = self.store.urls.for_repo(repo)
+        return entry_from_metadata(item.metadata, item.filename, item.content, mtime_ns, urls)
 
     def _rollback(self, paths: list[str]) -> None:
         for path in paths:

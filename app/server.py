@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import ssl
+import tempfile
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -31,11 +34,42 @@ def gunicorn_settings(config: Config) -> dict[str, Any]:
         "preload_app": False,
         "forwarded_allow_ips": "*",
     }
+    if config.enable_metrics:
+        prepare_metrics_dir()
+        settings["child_exit"] = _metrics_child_exit
     if config.tls_cert and config.tls_key:
         settings.update(certfile=config.tls_cert, keyfile=config.tls_key)
         if config.tls_ca_cert:
             settings.update(ca_certs=config.tls_ca_cert, cert_reqs=ssl.CERT_REQUIRED)
     return settings
+
+
+METRICS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def prepare_metrics_dir() -> str:
+    """Give the workers an empty shared folder for their metric samples.
+
+    Must run in the gunicorn master before any worker starts (and before prometheus_client
+    is imported), so that every worker writes to, and ``/metrics`` reads from, one place.
+    """
+    path = os.environ.get(METRICS_ENV) or tempfile.mkdtemp(prefix="chartmuseum-metrics-")
+    if os.path.isdir(path):
+        for name in os.listdir(path):
+            target = os.path.join(path, name)
+            if os.path.isdir(target):
+                shutil.rmtree(target, ignore_errors=True)
+            else:
+                os.unlink(target)
+    os.makedirs(path, exist_ok=True)
+    os.environ[METRICS_ENV] = path
+    return path
+
+
+def _metrics_child_exit(server: Any, worker: Any) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
 
 
 class ChartMuseumServer(BaseApplication):  # type: ignore[misc]

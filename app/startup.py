@@ -47,8 +47,13 @@ def check_config(config: Config) -> None:
         ):
             if not value:
                 raise ConfigError(message)
+        from app.auth_bearer import load_public_key
+
+        load_public_key(config.auth_cert_path)
     if config.storage_openstack_auth not in ("auto", "v1"):
         raise ConfigError(f"Unsupported OpenStack auth protocol: {config.storage_openstack_auth}")
+    if config.gen_index and (config.depth > 0 or config.depth_dynamic):
+        raise ConfigError("--gen-index needs --depth=0 (it prints the root repository's index)")
     if config.depth < 0:
         raise ConfigError("--depth must not be negative")
     if config.workers < 1 or config.threads < 1:

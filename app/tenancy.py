@@ -6,6 +6,13 @@ the tenant's own folder.
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask import Flask
+from flask import g
+from werkzeug.routing import BaseConverter
+from werkzeug.routing import Map
+
 from app.errors import BadRequest
 
 
@@ -39,3 +46,34 @@ def storage_path(repo: str, filename: str) -> str:
     check_repo(repo)
     check_filename(filename)
     return f"{repo}/{filename}" if repo else filename
+
+
+class RepoConverter(BaseConverter):
+    """``<repo:repo>``: exactly ``depth`` path segments, or one or more when ``depth`` is 0
+    (``--depth-dynamic``). The tenant spans several segments, so it is not part-isolating."""
+
+    part_isolating = False
+
+    def __init__(self, url_map: Map, depth: int = 0) -> None:
+        super().__init__(url_map)
+        depth = int(depth)
+        tail = "(?:/[^/]+)*" if depth == 0 else "(?:/[^/]+)" * (depth - 1)
+        self.regex = "[^/]+" + tail
+
+
+def install_tenancy(app: Flask) -> None:
+    """Register the converter and move the matched tenant from the URL into ``g.repo``."""
+    app.url_map.converters["repo"] = RepoConverter
+    app.url_map.merge_slashes = False
+
+    @app.url_value_preprocessor
+    def _pull_repo(endpoint: str | None, values: dict[str, Any] | None) -> None:
+        repo = values.pop("repo", "") if values else ""
+        g.repo = check_repo(repo)
+
+
+def repo_prefixes(depth: int, dynamic: bool) -> list[str]:
+    """URL prefixes that carry the tenant: "" for the root tenant, a converter otherwise."""
+    if dynamic:
+        return ["", "/<repo:repo>"]
+    return [f"/<repo(depth={depth}):repo>"] if depth > 0 else [""]

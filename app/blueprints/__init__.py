@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from app.options import Config
+from app.tenancy import repo_prefixes
 
 
 def register_blueprints(app: Flask, config: Config) -> None:
@@ -13,8 +14,11 @@ def register_blueprints(app: Flask, config: Config) -> None:
     from app.blueprints import repo
     from app.blueprints import server_info
 
-    prefix = config.context_path
-    app.register_blueprint(server_info.make_blueprint(config), url_prefix=prefix)
-    app.register_blueprint(repo.bp, url_prefix=prefix)
-    if not config.disable_api:
-        app.register_blueprint(api.make_blueprint(config), url_prefix=prefix + "/api")
+    ctx = config.context_path
+    app.register_blueprint(server_info.make_blueprint(config), url_prefix=ctx)
+    repo_bp = repo.make_blueprint(config)
+    api_bp = None if config.disable_api else api.make_blueprint(config)
+    for i, tenant in enumerate(repo_prefixes(config.depth, config.depth_dynamic)):
+        app.register_blueprint(repo_bp, url_prefix=ctx + tenant, name=f"repo{i}")
+        if api_bp is not None:
+            app.register_blueprint(api_bp, url_prefix=f"{ctx}/api{tenant}", name=f"api{i}")

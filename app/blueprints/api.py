@@ -10,6 +10,9 @@ from flask import Blueprint
 from flask import Response
 from flask import request
 
+from app.auth import PULL
+from app.auth import PUSH
+from app.auth import requires
 from app.charts.loader import ChartInvalid
 from app.charts.loader import load_chart
 from app.errors import BadRequest
@@ -38,6 +41,7 @@ def _query_int(name: str, minimum: int, message: str) -> int | None:
     return int(raw)
 
 
+@requires(PULL)
 def list_charts() -> Response:
     """All charts (paginated by name with ``offset``/``limit``), versions newest first."""
     offset = _query_int("offset", 0, "offset is not a valid non-negative integer") or 0
@@ -48,6 +52,7 @@ def list_charts() -> Response:
     return Response(index.json_listing(names), content_type=JSON_TYPE)
 
 
+@requires(PULL)
 def chart_versions(name: str) -> Response:
     """Every version of one chart."""
     index = services().repository.index(current_repo()).index
@@ -58,6 +63,7 @@ def chart_versions(name: str) -> Response:
     return Response(body, content_type=JSON_TYPE)
 
 
+@requires(PULL)
 def describe(name: str, version: str) -> Response:
     """One chart version (``latest``, exact, or a semver constraint)."""
     entry = find_version(services().repository.index(current_repo()).index, name, version)
@@ -82,6 +88,7 @@ def _sorted_keys(value: Any) -> Any:
     return value
 
 
+@requires(PULL)
 def templates(name: str, version: str) -> Response:
     """The chart's templates (base64) and parsed values."""
     chart = _load_stored(name, version)
@@ -90,6 +97,7 @@ def templates(name: str, version: str) -> Response:
     return Response(go_json(body), content_type=JSON_TYPE)
 
 
+@requires(PULL)
 def values(name: str, version: str) -> Response:
     """The chart's ``values.yaml`` as stored (comments kept)."""
     chart = _load_stored(name, version)
@@ -138,6 +146,7 @@ def upload_chart(config: Config) -> Response:
     return json_response({"saved": True}, 201)
 
 
+@requires(PUSH)
 def upload_prov() -> Response:
     """``POST /api/prov``: a raw provenance file."""
     item = parse_prov(request.get_data(cache=False), error=ServerError)
@@ -145,6 +154,7 @@ def upload_prov() -> Response:
     return json_response({"saved": True}, 201)
 
 
+@requires(PUSH)
 def delete(name: str, version: str) -> Response:
     """Delete one chart version and its provenance file."""
     services().repository.delete(current_repo(), name, version)
@@ -155,7 +165,8 @@ def make_blueprint(config: Config) -> Blueprint:
     """The API routes; DELETE only unless ``--disable-delete``."""
     bp = Blueprint("api", __name__)
     bp.add_url_rule("/charts", "list_charts", list_charts, methods=["GET"])
-    bp.add_url_rule("/charts", "upload_chart", lambda: upload_chart(config), methods=["POST"])
+    upload = requires(PUSH)(lambda: upload_chart(config))
+    bp.add_url_rule("/charts", "upload_chart", upload, methods=["POST"])
     bp.add_url_rule("/prov", "upload_prov", upload_prov, methods=["POST"])
     bp.add_url_rule("/charts/<name>", "chart_versions", chart_versions, methods=["GET"])
     bp.add_url_rule("/charts/<name>/<version>", "describe", describe, methods=["GET"])

@@ -6,11 +6,12 @@ from flask import Blueprint
 from flask import Response
 from flask import request
 
+from app.auth import PULL
+from app.auth import requires
 from app.errors import NotFound
+from app.options import Config
 from app.services import current_repo
 from app.services import services
-
-bp = Blueprint("repo", __name__)
 
 INDEX_TYPE = "application/x-yaml"
 
@@ -19,7 +20,7 @@ def _wants_gzip() -> bool:
     return request.accept_encodings["gzip"] > 0
 
 
-@bp.get("/index.yaml")
+@requires(PULL)
 def index_yaml() -> Response:
     """The index: plain unless gzip is asked for; 304 when the client has this version."""
     rendered = services().repository.index(current_repo()).index.rendered()
@@ -36,7 +37,7 @@ def index_yaml() -> Response:
     return Response(body, headers=headers, content_type=INDEX_TYPE)
 
 
-@bp.get("/charts/<filename>")
+@requires(PULL)
 def package(filename: str) -> Response:
     """A stored ``.tgz`` or ``.tgz.prov`` file."""
     if filename.endswith(".tgz.prov"):
@@ -47,3 +48,23 @@ def package(filename: str) -> Response:
         raise NotFound("unsupported file extension")
     body = services().repository.read(current_repo(), filename)
     return Response(body, content_type=content_type)
+
+
+def make_blueprint(config: Config) -> Blueprint:
+    """Index, packages and (when IDs are configured) the Artifact Hub metadata file."""
+    bp = Blueprint("repo", __name__)
+    bp.add_url_rule("/index.yaml", "index_yaml", index_yaml, methods=["GET"])
+    bp.add_url_rule("/charts/<filename>", "package", package, methods=["GET"])
+    if config.artifact_hub_repo_id:
+        ids = config.artifact_hub_repo_id
+
+        @requires(PULL)
+        def artifacthub() -> Response:
+            repo_id = ids.get(current_repo())
+            if repo_id is None:
+                raise NotFound("Artifact Hub repository ID not found")
+            body = f"repositoryID: {repo_id}\n".encode()
+            return Response(body, content_type="application/x-yaml")
+
+        bp.add_url_rule("/artifacthub-repo.yml", "artifacthub", artifacthub, methods=["GET"])
+    return bp

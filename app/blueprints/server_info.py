@@ -12,10 +12,11 @@ from flask import render_template_string
 from flask import send_from_directory
 
 from app import __version__
+from app.auth import PULL
+from app.auth import requires
 from app.errors import NotFound
 from app.http import json_response
 from app.options import Config
-from app.services import current_repo
 
 log = logging.getLogger("chartmuseum")
 
@@ -50,6 +51,7 @@ def make_blueprint(config: Config) -> Blueprint:
     bp = Blueprint("server_info", __name__)
     template_dir = config.web_template_path
 
+    @requires(PULL)
     def welcome() -> Response:
         if template_dir:
             page = os.path.join(template_dir, "index.html")
@@ -78,19 +80,10 @@ def make_blueprint(config: Config) -> Blueprint:
     def info() -> Response:
         return json_response({"version": __version__})
 
-    if config.artifact_hub_repo_id:
-
-        @bp.get("/artifacthub-repo.yml")
-        def artifacthub() -> Response:
-            repo_id = config.artifact_hub_repo_id.get(current_repo())
-            if repo_id is None:
-                raise NotFound("Artifact Hub repository ID not found")
-            body = f"repositoryID: {repo_id}\n".encode()
-            return Response(body, content_type="application/x-yaml")
-
     if template_dir:
 
         @bp.get("/static/<path:filename>")
+        @requires(PULL)
         def static_file(filename: str) -> Response:
             folder = os.path.join(template_dir, "static")
             if not os.path.isdir(folder):

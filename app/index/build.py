@@ -32,6 +32,10 @@ class UrlScheme:
     def url(self, filename: str) -> str:
         return f"{self.base}/charts/{filename}" if self.base else f"charts/{filename}"
 
+    def for_repo(self, repo: str) -> UrlScheme:
+        """The scheme of one tenant: absolute bases gain ``/<repo>``."""
+        return UrlScheme(f"{self.base}/{repo}") if self.base and repo else self
+
 
 def entry_from_metadata(
     metadata: dict[str, Any], filename: str, content: bytes, mtime_ns: int, urls: UrlScheme

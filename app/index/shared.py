@@ -77,17 +77,36 @@ class JournalCursor:
 class SharedState:
     """The shared snapshot and journal of one tenant, in ``folder``."""
 
-    def __init__(self, folder: str) -> None:
+    def __init__(self, folder: str, repo: str = "") -> None:
         self.folder = folder
+        self.repo = repo
         self._thread_lock = threading.RLock()
         self._depth = 0
-        os.makedirs(folder, exist_ok=True)
+
+    @staticmethod
+    def existing_repos(cache_dir: str) -> list[str]:
+        """Tenants that have shared state under ``cache_dir``."""
+        root = os.path.join(cache_dir, "tenants")
+        try:
+            folders = os.listdir(root)
+        except FileNotFoundError:
+            return []
+        repos = []
+        for folder in folders:
+            path = os.path.join(root, folder, "repo")
+            with contextlib.suppress(OSError), open(path, encoding="utf-8") as fh:
+                repos.append(fh.read())
+        return sorted(repos)
 
     @staticmethod
     def folder_for(cache_dir: str, repo: str) -> str:
         """The state folder of tenant ``repo`` (a hash: repo strings are not file names)."""
         key = hashlib.sha256(repo.encode()).hexdigest()[:24]
         return os.path.join(cache_dir, "tenants", key)
+
+    def exists(self) -> bool:
+        """True once some worker has built or changed this tenant's state."""
+        return os.path.isdir(self.folder)
 
     def _path(self, name: str) -> str:
         return os.path.join(self.folder, name)
@@ -106,6 +125,9 @@ class SharedState:
                 finally:
                     self._depth -= 1
                 return
+            if not os.path.isdir(self.folder):
+                os.makedirs(self.folder, exist_ok=True)
+                self._replace("repo", self.repo.encode())
             fd = os.open(self._path("lock"), os.O_RDWR | os.O_CREAT, 0o644)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)

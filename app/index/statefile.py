@@ -93,7 +93,7 @@ def load_statefile(backend: StorageBackend, repo: str, url_base: str) -> list[In
         fields = {"repo": repo, "error": str(exc)}
         log.warning("index-cache.yaml found but could not be parsed", extra={"fields": fields})
         return []
-    urls = UrlScheme(url_base)
+    urls = UrlScheme(url_base).for_repo(repo)
     found = [_entry(r, urls) for r in records if isinstance(r, dict)]
     log.debug("index-cache.yaml loaded", extra={"fields": {"repo": repo}})
     return [e for e in found if e is not None]

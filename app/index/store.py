@@ -89,17 +89,45 @@ class IndexStore:
             if tenant is None:
                 folder = SharedState.folder_for(self.settings.cache_dir, repo)
                 index = TenantIndex(self.settings.context_path, self.settings.json_index)
-                tenant = self._tenants[repo] = Tenant(repo, SharedState(folder), index)
+                tenant = self._tenants[repo] = Tenant(repo, SharedState(folder, repo), index)
             return tenant
+
+    def existing_repos(self) -> list[str]:
+        """Every tenant that has state, whichever worker or instance created it."""
+        return SharedState.existing_repos(self.settings.cache_dir)
 
     def known_tenants(self) -> list[Tenant]:
         """Tenants this process has touched."""
         with self._lock:
             return list(self._tenants.values())
 
+    def _known(self, repo: str) -> bool:
+        """Whether ``repo`` exists: touched before, or present in storage."""
+        if not repo or repo in self._tenants:
+            return True
+        if SharedState(SharedState.folder_for(self.settings.cache_dir, repo)).exists():
+            return True
+        token = self.backend.change_token(repo)
+        if token is not None:
+            return token != "absent"
+        return bool(self.backend.list_objects(repo))
+
+    def _empty(self, repo: str) -> Tenant:
+        """An unregistered, empty tenant for reads of repositories that do not exist."""
+        index = TenantIndex(self.settings.context_path, self.settings.json_index)
+        index.set_generated(now_generated())
+        shared = SharedState(SharedState.folder_for(self.settings.cache_dir, repo))
+        return Tenant(repo, shared, index, loaded=True)
+
     # -- reading -------------------------------------------------------------------------------
     def current(self, repo: str) -> Tenant:
-        """The tenant, brought up to date with the shared state and with storage."""
+        """The tenant, brought up to date with the shared state and with storage.
+
+        Reads of a repository that does not exist answer an empty index without creating
+        any state, so arbitrary URLs cannot grow memory, disk or metrics.
+        """
+        if not self._known(repo):
+            return self._empty(repo)
         tenant = self.tenant(repo)
         with tenant.lock:
             self._catch_up(tenant)
@@ -241,7 +269,7 @@ class IndexStore:
         puts, invalid = [], []
         names = [o.path for o in objects]
         for filename, entry, error in parse_packages(
-            read, names, self.urls, self.settings.parse_workers
+            read, names, self.urls.for_repo(tenant.repo), self.settings.parse_workers
         ):
             if entry is None:
                 obj = by_name[filename]

@@ -156,8 +156,22 @@ def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
             ["--storage=local", "--storage-local-rootdir=/tmp/x", "--storage-openstack-auth=v9"],
             "Unsupported OpenStack auth protocol: v9",
         ),
-        (["--storage=local", "--storage-local-rootdir=/tmp/x", "--depth=2"], "not supported yet"),
-        (["--storage=amazon", "--storage-amazon-bucket=b"], "not supported yet"),
+        (
+            ["--storage=local", "--storage-local-rootdir=/tmp/x", "--depth=1", "--gen-index"],
+            "--gen-index needs --depth=0",
+        ),
+        (
+            [
+                "--storage=local",
+                "--storage-local-rootdir=/tmp/x",
+                "--bearer-auth",
+                "--auth-realm=r",
+                "--auth-service=s",
+                "--auth-cert-path=/nonexistent.pem",
+            ],
+            "cannot read --auth-cert-path",
+        ),
+        (["--storage=local", "--storage-local-rootdir=/tmp/x", "--cache=redis", "--cache-redis-addr=h:1"], "not supported yet"),
         (
             ["--storage=local", "--storage-local-rootdir=/tmp/x", "--port=abc"],
             'invalid value "abc" for flag -port',

@@ -1,0 +1,38 @@
+"""Prometheus metrics: ChartMuseum's names, gauges per tenant, bounded labels."""
+
+from __future__ import annotations
+
+from tests.helpers import make_chart
+
+
+def test_metrics_single_process(make_app) -> None:
+    client = make_app(depth=1, enable_metrics=True).test_client()
+    client.post("/api/a/charts", data=make_chart("mychart", "0.1.0"))
+    client.post("/api/a/charts", data=make_chart("mychart", "0.2.0"))
+    client.get("/a/index.yaml")
+    client.get("/b/index.yaml")
+    client.get("/bad-url/deeper/nothing")
+    text = client.get("/metrics").data.decode()
+    assert 'chartmuseum_charts_served_total{repo="a"} 1.0' in text
+    assert 'chartmuseum_chart_versions_served_total{repo="a"} 2.0' in text
+    assert "# TYPE chartmuseum_charts_served_total gauge" in text
+    assert 'repo="b"' not in text  # a tenant that does not exist creates no series
+    assert "bad-url" not in text
+    assert 'url="/:repo/index.yaml"' in text
+    assert (
+        'chartmuseum_requests_total{code="201",method="POST",url="/api/:repo/charts"} 2.0' in text
+    )
+    assert "chartmuseum_request_duration_seconds_bucket" in text
+    assert "chartmuseum_response_size_bytes_count" in text
+
+
+def test_metrics_off_by_default(client) -> None:
+    assert client.get("/metrics").status_code == 404
+
+
+def test_metrics_not_under_context_path_and_open(make_app) -> None:
+    client = make_app(
+        enable_metrics=True, context_path="/cm", basic_auth_user="u", basic_auth_pass="p"
+    ).test_client()
+    assert client.get("/metrics").status_code == 200
+    assert client.get("/cm/metrics").status_code == 404
