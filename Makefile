@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 $(BIN)/chartmuseum: setup.cfg pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[all,test]'
 	touch $@
 
 setup: $(BIN)/chartmuseum

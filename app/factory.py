@@ -6,7 +6,11 @@ from flask import Flask
 
 from app.auth import init_auth
 from app.blueprints import register_blueprints
+from app.cache import PackageMemo
+from app.cache import make_cache
+from app.cache import redis_client
 from app.errors import register_error_handlers
+from app.index.shared_redis import RedisStates
 from app.index.statewriter import StatefileWriter
 from app.index.store import IndexStore
 from app.index.store import StoreSettings
@@ -41,7 +45,12 @@ def build_repository(config: Config) -> Repository:
         timestamp_tolerance_ns=int(config.storage_timestamp_tolerance * 1e9),
         parse_workers=config.index_limit,
     )
-    store = IndexStore(backend, settings)
+    client = redis_client(config) if config.cache == "redis" else None
+    states = RedisStates(client) if client is not None else None
+    store = IndexStore(backend, settings, states)
+    cache = make_cache(settings.cache_dir, client)
+    if client is not None:  # instances share parses; one instance shares its snapshot instead
+        store.memo = PackageMemo(cache)
     writer = StatefileWriter(store) if settings.statefiles else None
     if writer is not None:
         store.on_change = writer.schedule
@@ -51,7 +60,7 @@ def build_repository(config: Config) -> Repository:
         max_storage_objects=config.max_storage_objects,
         per_chart_limit=config.per_chart_limit,
     )
-    return Repository(backend, store, rules, writer)
+    return Repository(backend, store, rules, writer, cache)
 
 
 def create_app(config: Config) -> Flask:

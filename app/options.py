@@ -26,14 +26,9 @@ def _opt(
     kind: Kind | None = None,
     env: str | None = None,
     short: str | None = None,
-    later: str | None = None,
     deprecated: bool = False,
 ) -> Any:
-    """Declare one option; ``kind`` defaults to the Python type of ``default``.
-
-    ``later`` names the subsystem that is not available yet: setting the option to a
-    non-default value then stops startup with a clear error instead of being ignored.
-    """
+    """Declare one option; ``kind`` defaults to the Python type of ``default``."""
     if kind is None:
         kind = {bool: "bool", int: "int", str: "str"}[type(default)]  # type: ignore[assignment]
     meta = {
@@ -43,7 +38,6 @@ def _opt(
         "kind": kind,
         "help": help,
         "short": short,
-        "later": later,
         "deprecated": deprecated,
     }
     if isinstance(default, dict):
@@ -84,7 +78,7 @@ class Config:
     tls_cert: str = _opt("", "tls.cert", "tls-cert", "path to the PEM TLS certificate chain")
     tls_key: str = _opt("", "tls.key", "tls-key", "path to the PEM TLS private key")
     tls_ca_cert: str = _opt("", "tls.cacert", "tls-ca-cert", "CA bundle: require and verify client certificates")
-    cache: str = _opt("", "cache.store", "cache", "external cache store (redis)", later="cache")
+    cache: str = _opt("", "cache.store", "cache", "external cache store (redis)")
     cache_redis_addr: str = _opt("", "cache.redis.addr", "cache-redis-addr", "Redis address host:port")
     cache_redis_password: str = _opt("", "cache.redis.password", "cache-redis-password", "Redis password")
     cache_redis_db: int = _opt(0, "cache.redis.db", "cache-redis-db", "Redis database index")

@@ -10,8 +10,13 @@ import contextlib
 from dataclasses import dataclass
 from typing import Any
 
+from cachelib import BaseCache
+from cachelib import NullCache
+
+from app.cache import memoized
 from app.charts.filenames import package_filename
 from app.charts.loader import ChartInvalid
+from app.charts.loader import LoadedChart
 from app.charts.loader import load_chart
 from app.charts.provenance import InvalidProvenance
 from app.charts.provenance import provenance_filename
@@ -83,11 +88,13 @@ class Repository:
         store: IndexStore,
         rules: UploadRules,
         writer: StatefileWriter | None = None,
+        cache: BaseCache | None = None,
     ) -> None:
         self.backend = backend
         self.store = store
         self.rules = rules
         self.writer = writer
+        self.cache = cache or NullCache()
 
     def flush(self) -> None:
         """Write pending state files now (the writer otherwise runs shortly after changes)."""
@@ -97,6 +104,20 @@ class Repository:
     def index(self, repo: str) -> Tenant:
         """The tenant with its index up to date."""
         return self.store.current(repo)
+
+    def load(self, repo: str, entry: IndexEntry) -> LoadedChart:
+        """The full chart of an index entry, memoized by digest.
+
+        :raises ServerError: when the stored package cannot be loaded.
+        """
+
+        def compute() -> LoadedChart:
+            try:
+                return load_chart(self.read(repo, entry.filename))
+            except ChartInvalid as exc:
+                raise ServerError(str(exc)) from exc
+
+        return memoized(self.cache, f"chart:{entry.digest}", compute)
 
     def read(self, repo: str, filename: str) -> bytes:
         """Bytes of a stored file. :raises NotFound: ``object not found``."""
@@ -162,7 +183,10 @@ class Repository:
                 info = self.backend.put_object(path, item.content, overwrite=overwrite)
                 stored.append(path)
                 if item.metadata is not None:
-                    puts.append(self._entry(repo, item, info.last_modified_ns))
+                    entry = self._entry(repo, item, info.last_modified_ns)
+                    puts.append(entry)
+                    if self.store.memo:
+                        self.store.memo.put(repo, entry)
         except ObjectExists as exc:
             self._rollback(stored)
             raise Conflict(conflict) from exc

@@ -24,15 +24,6 @@ def normalise(config: Config) -> Config:
     )
 
 
-def _check_later_features(config: Config) -> None:
-    for opt in OPTIONS:
-        later = opt.metadata["later"]
-        value = getattr(config, opt.name)
-        if later and value != opt.default:
-            flag = opt.metadata["flag"]
-            raise ConfigError(f"--{flag}={value}: {later} is not supported yet")
-
-
 def check_config(config: Config) -> None:
     """Raise :class:`ConfigError` with ChartMuseum's message for a fatal misconfiguration."""
     if config.cache and config.cache != "redis":
@@ -59,7 +50,6 @@ def check_config(config: Config) -> None:
     if config.workers < 1 or config.threads < 1:
         raise ConfigError("--workers and --threads must be at least 1")
     _check_tls(config)
-    _check_later_features(config)
 
 
 def _check_tls(config: Config) -> None:

@@ -98,3 +98,12 @@ def keyring(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
     yield {"secring": str(secring), "pubring": str(pubring)}
     subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=env, check=False)
     shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture
+def redis_server():
+    from tests.helpers import start_redis
+
+    server = start_redis()
+    yield server
+    server.stop()

@@ -137,3 +137,51 @@ def _wait_healthy(server: Server, timeout: float = 60) -> None:
             time.sleep(0.1)
     server.stop()
     raise RuntimeError(f"server did not become healthy:\n{server.log()}")
+
+
+@dataclass
+class RedisServer:
+    """A throw-away redis-server on a free port."""
+
+    proc: subprocess.Popen[bytes]
+    port: int
+
+    @property
+    def addr(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+
+def start_redis(port: int | None = None) -> RedisServer:
+    """Start redis-server (no persistence) and wait until it answers."""
+    port = port or free_port()
+    proc = subprocess.Popen(
+        [
+            "redis-server",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+                sock.sendall(b"PING\r\n")
+                if sock.recv(16).startswith(b"+PONG"):
+                    return RedisServer(proc, port)
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("redis-server did not start")

@@ -13,8 +13,7 @@ from flask import request
 from app.auth import PULL
 from app.auth import PUSH
 from app.auth import requires
-from app.charts.loader import ChartInvalid
-from app.charts.loader import load_chart
+from app.charts.loader import LoadedChart
 from app.errors import BadRequest
 from app.errors import NotFound
 from app.errors import ServerError
@@ -70,14 +69,10 @@ def describe(name: str, version: str) -> Response:
     return Response(entry.json, content_type=JSON_TYPE)
 
 
-def _load_stored(name: str, version: str) -> Any:
+def _load_stored(name: str, version: str) -> LoadedChart:
     repository = services().repository
     entry = find_version(repository.index(current_repo()).index, name, version)
-    content = repository.read(current_repo(), entry.filename)
-    try:
-        return load_chart(content)
-    except ChartInvalid as exc:
-        raise ServerError(str(exc)) from exc
+    return repository.load(current_repo(), entry)
 
 
 def _sorted_keys(value: Any) -> Any:

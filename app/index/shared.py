@@ -19,6 +19,8 @@ import json
 import os
 import tempfile
 import threading
+from abc import ABC
+from abc import abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
@@ -26,6 +28,10 @@ from dataclasses import field
 from app.index.entry import IndexEntry
 
 COMPACT_BYTES = 8 * 1024 * 1024
+
+
+class StateUnavailable(Exception):
+    """The shared state cannot be reached (e.g. Redis is down)."""
 
 
 @dataclass
@@ -68,13 +74,84 @@ class Snapshot:
 
 @dataclass
 class JournalCursor:
-    """How far a reader has consumed the journal file it has open."""
+    """How far a reader has consumed the journal: its generation and a position in it."""
 
     inode: int = -1
     offset: int = 0
 
 
-class SharedState:
+class TenantState(ABC):
+    """Where a tenant's shared snapshot and journal live (files, or Redis)."""
+
+    repo: str
+
+    @abstractmethod
+    def exists(self) -> bool:
+        """True once some worker has built or changed this tenant's state."""
+
+    @abstractmethod
+    def locked(self) -> contextlib.AbstractContextManager[None]:
+        """Exclusive access for changes, across threads, processes (and instances)."""
+
+    @abstractmethod
+    def read_snapshot(self) -> Snapshot | None:
+        """The snapshot, or None."""
+
+    @abstractmethod
+    def write_snapshot(self, snap: Snapshot) -> None:
+        """Replace the snapshot and start a new, empty journal (lock held)."""
+
+    @abstractmethod
+    def append(self, event: Event) -> int:
+        """Append an event (lock held); returns the cursor offset after it."""
+
+    @abstractmethod
+    def should_compact(self, offset: int) -> bool:
+        """Whether a journal of this length is worth folding into a snapshot."""
+
+    @abstractmethod
+    def read_events(self, cursor: JournalCursor) -> tuple[list[Event], bool]:
+        """Events after ``cursor`` (advanced), and whether the journal was restarted."""
+
+    @abstractmethod
+    def open_cursor(self) -> JournalCursor:
+        """A cursor at the start of the current journal."""
+
+    @abstractmethod
+    def read_marker(self, name: str) -> str:
+        """A small shared value ("" when unset)."""
+
+    @abstractmethod
+    def write_marker(self, name: str, value: str) -> None:
+        """Set a small shared value (lock held)."""
+
+
+class StateStore(ABC):
+    """Hands out each tenant's :class:`TenantState`."""
+
+    @abstractmethod
+    def for_repo(self, repo: str) -> TenantState:
+        """The state of tenant ``repo``."""
+
+    @abstractmethod
+    def existing_repos(self) -> list[str]:
+        """Tenants that have state."""
+
+
+class FileStates(StateStore):
+    """Tenant states as folders under a cache directory (one instance, many workers)."""
+
+    def __init__(self, cache_dir: str) -> None:
+        self.cache_dir = cache_dir
+
+    def for_repo(self, repo: str) -> SharedState:
+        return SharedState(SharedState.folder_for(self.cache_dir, repo), repo)
+
+    def existing_repos(self) -> list[str]:
+        return SharedState.existing_repos(self.cache_dir)
+
+
+class SharedState(TenantState):
     """The shared snapshot and journal of one tenant, in ``folder``."""
 
     def __init__(self, folder: str, repo: str = "") -> None:
@@ -207,12 +284,8 @@ class SharedState:
         except FileNotFoundError:
             return JournalCursor()
 
-    def journal_size(self) -> int:
-        """Current journal size in bytes (0 when absent)."""
-        try:
-            return os.stat(self._path("journal")).st_size
-        except FileNotFoundError:
-            return 0
+    def should_compact(self, offset: int) -> bool:
+        return offset > COMPACT_BYTES
 
     def read_marker(self, name: str) -> str:
         """A small shared value (e.g. the seq the state file was last written at)."""

@@ -10,6 +10,7 @@ import atexit
 import logging
 import threading
 
+from app.index.shared import StateUnavailable
 from app.index.statefile import save_statefile
 from app.index.store import IndexStore
 from app.index.store import Tenant
@@ -46,6 +47,9 @@ class StatefileWriter:
         for repo in repos:
             try:
                 self._write(self.store.tenant(repo))
+            except StateUnavailable as exc:
+                fields = {"repo": repo, "error": str(exc)}
+                log.warning("Error saving index-cache.yaml", extra={"fields": fields})
             except Exception:  # a background failure must never kill the worker
                 log.exception("Error saving index-cache.yaml", extra={"fields": {"repo": repo}})
 

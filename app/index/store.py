@@ -17,15 +17,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
 
+from app.cache import PackageMemo
 from app.index import render
 from app.index.build import UrlScheme
 from app.index.build import parse_packages
 from app.index.entry import IndexEntry
-from app.index.shared import COMPACT_BYTES
 from app.index.shared import Event
+from app.index.shared import FileStates
 from app.index.shared import JournalCursor
-from app.index.shared import SharedState
 from app.index.shared import Snapshot
+from app.index.shared import StateStore
+from app.index.shared import StateUnavailable
+from app.index.shared import TenantState
 from app.index.statefile import load_statefile
 from app.index.tenant import TenantIndex
 from app.tenancy import storage_path
@@ -60,7 +63,7 @@ class Tenant:
     """A worker's view of one tenant."""
 
     repo: str
-    shared: SharedState
+    shared: TenantState
     index: TenantIndex
     lock: threading.RLock = field(default_factory=threading.RLock)
     cursor: JournalCursor = field(default_factory=JournalCursor)
@@ -69,14 +72,20 @@ class Tenant:
     loaded: bool = False
     last_scan: float = 0.0
     ignored: dict[str, tuple[int, int]] = field(default_factory=dict)
+    degraded: bool = False
+    force_scan: bool = False
 
 
 class IndexStore:
     """All tenants' indexes of one backend, shared between processes via the cache dir."""
 
-    def __init__(self, backend: StorageBackend, settings: StoreSettings) -> None:
+    def __init__(
+        self, backend: StorageBackend, settings: StoreSettings, states: StateStore | None = None
+    ) -> None:
         self.backend = backend
         self.settings = settings
+        self.states = states or FileStates(settings.cache_dir)
+        self.memo: PackageMemo | None = None
         self.urls = UrlScheme(settings.url_base)
         self._tenants: dict[str, Tenant] = {}
         self._lock = threading.Lock()
@@ -87,14 +96,13 @@ class IndexStore:
         with self._lock:
             tenant = self._tenants.get(repo)
             if tenant is None:
-                folder = SharedState.folder_for(self.settings.cache_dir, repo)
                 index = TenantIndex(self.settings.context_path, self.settings.json_index)
-                tenant = self._tenants[repo] = Tenant(repo, SharedState(folder, repo), index)
+                tenant = self._tenants[repo] = Tenant(repo, self.states.for_repo(repo), index)
             return tenant
 
     def existing_repos(self) -> list[str]:
         """Every tenant that has state, whichever worker or instance created it."""
-        return SharedState.existing_repos(self.settings.cache_dir)
+        return self.states.existing_repos()
 
     def known_tenants(self) -> list[Tenant]:
         """Tenants this process has touched."""
@@ -105,8 +113,9 @@ class IndexStore:
         """Whether ``repo`` exists: touched before, or present in storage."""
         if not repo or repo in self._tenants:
             return True
-        if SharedState(SharedState.folder_for(self.settings.cache_dir, repo)).exists():
-            return True
+        with contextlib.suppress(StateUnavailable):
+            if self.states.for_repo(repo).exists():
+                return True
         token = self.backend.change_token(repo)
         if token is not None:
             return token != "absent"
@@ -116,8 +125,7 @@ class IndexStore:
         """An unregistered, empty tenant for reads of repositories that do not exist."""
         index = TenantIndex(self.settings.context_path, self.settings.json_index)
         index.set_generated(now_generated())
-        shared = SharedState(SharedState.folder_for(self.settings.cache_dir, repo))
-        return Tenant(repo, shared, index, loaded=True)
+        return Tenant(repo, self.states.for_repo(repo), index, loaded=True)
 
     # -- reading -------------------------------------------------------------------------------
     def current(self, repo: str) -> Tenant:
@@ -130,23 +138,52 @@ class IndexStore:
             return self._empty(repo)
         tenant = self.tenant(repo)
         with tenant.lock:
-            self._catch_up(tenant)
-            if self._storage_moved(tenant):
-                with tenant.shared.locked():
-                    self._catch_up(tenant)
-                    if self._storage_moved(tenant):
-                        self._rescan(tenant)
+            try:
+                self._recover(tenant)
+                self._catch_up(tenant)
+                if self._storage_moved(tenant):
+                    with tenant.shared.locked():
+                        self._catch_up(tenant)
+                        if self._storage_moved(tenant):
+                            self._rescan(tenant)
+            except StateUnavailable as exc:
+                self._degrade(tenant, exc)
         return tenant
 
     @contextlib.contextmanager
     def mutating(self, repo: str) -> Iterator[Tenant]:
-        """Hold the tenant's cross-process lock with the state up to date, to change it."""
+        """Hold the tenant's cross-process lock with the state up to date, to change it.
+
+        If the shared state is unreachable the change still goes to storage (whose writes
+        are atomic and conditional) and the index is kept from storage until it returns.
+        """
         tenant = self.tenant(repo)
-        with tenant.lock, tenant.shared.locked():
-            self._catch_up(tenant)
-            if self._storage_moved(tenant):
-                self._rescan(tenant)
+        with tenant.lock, contextlib.ExitStack() as stack:
+            try:
+                self._recover(tenant)
+                stack.enter_context(tenant.shared.locked())
+                self._catch_up(tenant)
+                if self._storage_moved(tenant):
+                    self._rescan(tenant)
+            except StateUnavailable as exc:
+                self._degrade(tenant, exc)
             yield tenant
+
+    # -- shared state outage -----------------------------------------------------------------
+    def _degrade(self, tenant: Tenant, exc: StateUnavailable) -> None:
+        """Serve this tenant straight from storage while the shared state is unreachable."""
+        if not tenant.degraded:
+            fields = {"repo": tenant.repo, "error": str(exc)}
+            log.error("Shared index state unavailable, reading storage", extra={"fields": fields})
+        tenant.degraded = True
+        self._rescan(tenant, record=False)
+
+    def _recover(self, tenant: Tenant) -> None:
+        """After an outage: reload the shared state, then publish what storage shows."""
+        if tenant.degraded:
+            tenant.loaded = False
+            tenant.force_scan = True
+            tenant.degraded = False
 
     def _catch_up(self, tenant: Tenant) -> None:
         if tenant.loaded:
@@ -158,7 +195,7 @@ class IndexStore:
             self._load(tenant)
 
     def _storage_moved(self, tenant: Tenant) -> bool:
-        if self.settings.always_regenerate:
+        if self.settings.always_regenerate or tenant.force_scan:
             return True
         interval = self.settings.cache_interval
         if interval > 0 and time.monotonic() - tenant.last_scan > interval:
@@ -237,6 +274,7 @@ class IndexStore:
         event = Event(tenant.seq + 1, generated, token, puts, gone)
         self._apply(tenant, event)
         tenant.last_scan = time.monotonic()
+        tenant.force_scan = False
         if record:
             self.commit(tenant, event, content_changed)
 
@@ -267,7 +305,13 @@ class IndexStore:
 
         by_name = {o.path: o for o in objects}
         puts, invalid = [], []
-        names = [o.path for o in objects]
+        names = []
+        for obj in objects:
+            memoized = self.memo.get(tenant.repo, obj) if self.memo else None
+            if memoized is not None:
+                puts.append(memoized)
+            else:
+                names.append(obj.path)
         for filename, entry, error in parse_packages(
             read, names, self.urls.for_repo(tenant.repo), self.settings.parse_workers
         ):
@@ -280,15 +324,21 @@ class IndexStore:
             else:
                 tenant.ignored.pop(filename, None)
                 puts.append(entry)
+                if self.memo:
+                    self.memo.put(tenant.repo, entry)
         return puts, invalid
 
     # -- writing (lock held) ------------------------------------------------------------------
     def commit(self, tenant: Tenant, event: Event, content_changed: bool = True) -> None:
         """Publish an already-applied event to the other workers."""
-        size = tenant.shared.append(event)
-        tenant.cursor.offset = size
-        if size > COMPACT_BYTES:
-            self.write_snapshot(tenant)
+        if not tenant.degraded:
+            try:
+                offset = tenant.shared.append(event)
+                tenant.cursor.offset = offset
+                if tenant.shared.should_compact(offset):
+                    self.write_snapshot(tenant)
+            except StateUnavailable as exc:
+                self._degrade(tenant, exc)
         if content_changed:
             self.on_change(tenant)
 

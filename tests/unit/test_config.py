@@ -171,7 +171,15 @@ def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
             ],
             "cannot read --auth-cert-path",
         ),
-        (["--storage=local", "--storage-local-rootdir=/tmp/x", "--cache=redis", "--cache-redis-addr=h:1"], "not supported yet"),
+        (
+            [
+                "--storage=local",
+                "--storage-local-rootdir=/tmp/x",
+                "--cache=redis",
+                "--cache-redis-addr=nohost",
+            ],
+            "--cache-redis-addr must be host:port",
+        ),
         (
             ["--storage=local", "--storage-local-rootdir=/tmp/x", "--port=abc"],
             'invalid value "abc" for flag -port',

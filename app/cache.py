@@ -1,0 +1,100 @@
+"""The cachelib layer between the views and the storage backends.
+
+``--cache=redis`` shares everything between instances through one Redis database: the
+index state (snapshot and journal) and memoized package parses. Without it, the workers of
+one instance share a cache folder instead (``--cache-dir``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from typing import Any
+from typing import TypeVar
+from typing import cast
+
+from cachelib import BaseCache
+from cachelib import FileSystemCache
+from cachelib import RedisCache
+
+from app.errors import ConfigError
+from app.index.entry import IndexEntry
+from app.options import Config
+from backends.base import ObjectInfo
+
+log = logging.getLogger("chartmuseum")
+T = TypeVar("T")
+
+
+def redis_client(config: Config) -> Any:
+    """A redis-py client for ``--cache-redis-addr`` (fork-safe: it reconnects per process)."""
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    host, _, port = config.cache_redis_addr.rpartition(":")
+    if not host or not port.isdigit():
+        raise ConfigError(f"--cache-redis-addr must be host:port, not {config.cache_redis_addr!r}")
+    return redis.Redis(
+        host=host,
+        port=int(port),
+        password=config.cache_redis_password or None,
+        db=config.cache_redis_db,
+        socket_timeout=5,
+        socket_connect_timeout=2,
+        health_check_interval=30,
+        retry=Retry(NoBackoff(), 1),  # an outage must not stall requests: fall back fast
+    )
+
+
+def make_cache(cache_dir: str, client: Any = None) -> BaseCache:
+    """Redis when configured (sharing ``client``), else a folder shared by the workers."""
+    if client is not None:
+        return RedisCache(host=client, key_prefix="chartmuseum:memo:", default_timeout=0)
+    return FileSystemCache(os.path.join(cache_dir, "memo"), threshold=2000, default_timeout=0)
+
+
+def memoized(cache: BaseCache, key: str, compute: Callable[[], T]) -> T:
+    """``compute()`` once per key; cache failures only cost a recomputation."""
+    try:
+        value = cache.get(key)
+    except Exception as exc:  # cachelib backends raise their client's own errors
+        log.debug("memo cache unavailable", extra={"fields": {"error": str(exc)}})
+        value = None
+    if value is not None:
+        return cast(T, value)
+    value = compute()
+    try:
+        cache.set(key, value)
+    except Exception as exc:
+        log.debug("memo cache unavailable", extra={"fields": {"error": str(exc)}})
+    return value
+
+
+class PackageMemo:
+    """Parsed packages by (tenant, file, mtime, size): a package is parsed once, anywhere."""
+
+    def __init__(self, cache: BaseCache) -> None:
+        self.cache = cache
+
+    @staticmethod
+    def _key(repo: str, obj: ObjectInfo) -> str:
+        return f"pkg:{repo}/{obj.path}:{obj.last_modified_ns}:{obj.size}"
+
+    def get(self, repo: str, obj: ObjectInfo) -> IndexEntry | None:
+        """The memoized entry, or None (misses and cache errors alike)."""
+        try:
+            wire = self.cache.get(self._key(repo, obj))
+        except Exception as exc:  # cachelib backends raise their client's own errors
+            log.debug("package memo unavailable", extra={"fields": {"error": str(exc)}})
+            return None
+        return IndexEntry.from_wire(wire) if wire else None
+
+    def put(self, repo: str, entry: IndexEntry) -> None:
+        """Remember an entry (best effort)."""
+        obj = ObjectInfo(entry.filename, entry.mtime_ns, entry.size)
+        try:
+            self.cache.set(self._key(repo, obj), entry.to_wire())
+        except Exception as exc:
+            log.debug("package memo unavailable", extra={"fields": {"error": str(exc)}})

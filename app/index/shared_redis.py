@@ -1,0 +1,154 @@
+"""Tenant state in Redis, shared by every instance that uses the same Redis database.
+
+Keys (``<p>`` = ``chartmuseum:`` + a hash of the tenant path)::
+
+    <p>:snapshot   JSON snapshot          <p>:epoch     journal generation (INCR)
+    <p>:journal    list of JSON events    <p>:lock      lock while changing the state
+    <p>:m:<name>   small markers          chartmuseum:tenants   set of tenant paths
+
+Appending an event is one ``RPUSH`` under the lock, so concurrent writers on different
+instances never lose each other's changes. Any Redis failure raises
+:class:`StateUnavailable`; the index store then serves from storage instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from app.index.entry import IndexEntry
+from app.index.shared import Event
+from app.index.shared import JournalCursor
+from app.index.shared import Snapshot
+from app.index.shared import StateStore
+from app.index.shared import StateUnavailable
+from app.index.shared import TenantState
+
+PREFIX = "chartmuseum:"
+TENANTS = PREFIX + "tenants"
+COMPACT_EVENTS = 2000
+LOCK_TIMEOUT = 120
+
+
+@contextlib.contextmanager
+def _redis_errors() -> Iterator[None]:
+    import redis
+
+    try:
+        yield
+    except redis.RedisError as exc:
+        raise StateUnavailable(f"redis: {exc}") from exc
+
+
+class RedisTenantState(TenantState):
+    """One tenant's snapshot and journal in Redis."""
+
+    def __init__(self, client: Any, repo: str) -> None:
+        self.client = client
+        self.repo = repo
+        self.key = PREFIX + hashlib.sha256(repo.encode()).hexdigest()[:24]
+        self._thread_lock = threading.RLock()
+        self._depth = 0
+
+    def exists(self) -> bool:
+        with _redis_errors():
+            return bool(self.client.sismember(TENANTS, self.repo))
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        with self._thread_lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            with _redis_errors():
+                lock = self.client.lock(self.key + ":lock", timeout=LOCK_TIMEOUT)
+                lock.acquire(blocking=True)
+                self.client.sadd(TENANTS, self.repo)
+            try:
+                self._depth = 1
+                yield
+            finally:
+                self._depth = 0
+                with _redis_errors(), contextlib.suppress(Exception):
+                    lock.release()
+
+    def read_snapshot(self) -> Snapshot | None:
+        with _redis_errors():
+            raw = self.client.get(self.key + ":snapshot")
+        if raw is None:
+            return None
+        try:
+            data = json.loads(raw)
+            entries = [IndexEntry.from_wire(e) for e in data["entries"]]
+        except (ValueError, KeyError, TypeError):
+            return None
+        return Snapshot(data["seq"], data["generated"], data["token"], data["url_base"], entries)
+
+    def write_snapshot(self, snap: Snapshot) -> None:
+        data = {
+            "seq": snap.seq,
+            "generated": snap.generated,
+            "token": snap.token,
+            "url_base": snap.url_base,
+            "entries": [e.to_wire() for e in snap.entries],
+        }
+        payload = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+        with _redis_errors():
+            pipe = self.client.pipeline(transaction=True)
+            pipe.set(self.key + ":snapshot", payload)
+            pipe.delete(self.key + ":journal")
+            pipe.incr(self.key + ":epoch")
+            pipe.execute()
+
+    def append(self, event: Event) -> int:
+        with _redis_errors():
+            return int(self.client.rpush(self.key + ":journal", event.dumps()))
+
+    def should_compact(self, offset: int) -> bool:
+        return offset > COMPACT_EVENTS
+
+    def read_events(self, cursor: JournalCursor) -> tuple[list[Event], bool]:
+        with _redis_errors():
+            pipe = self.client.pipeline(transaction=True)
+            pipe.get(self.key + ":epoch")
+            pipe.lrange(self.key + ":journal", cursor.offset, -1)
+            epoch_raw, lines = pipe.execute()
+        if int(epoch_raw or 0) != cursor.inode:
+            return [], True
+        cursor.offset += len(lines)
+        return [Event.loads(line) for line in lines], False
+
+    def open_cursor(self) -> JournalCursor:
+        with _redis_errors():
+            return JournalCursor(int(self.client.get(self.key + ":epoch") or 0), 0)
+
+    def read_marker(self, name: str) -> str:
+        with _redis_errors():
+            raw = self.client.get(f"{self.key}:m:{name}")
+        return raw.decode() if raw else ""
+
+    def write_marker(self, name: str, value: str) -> None:
+        with _redis_errors():
+            self.client.set(f"{self.key}:m:{name}", value)
+
+
+class RedisStates(StateStore):
+    """Tenant states in one Redis database."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def for_repo(self, repo: str) -> RedisTenantState:
+        return RedisTenantState(self.client, repo)
+
+    def existing_repos(self) -> list[str]:
+        with _redis_errors():
+            return sorted(m.decode() for m in self.client.smembers(TENANTS))

@@ -1,0 +1,212 @@
+"""Baidu Object Storage (BOS), through ``bce-python-sdk`` (``baidubce``, imported on first use).
+
+Choices made here:
+
+* Listing is ``ListObjects`` on ``<prefix>/<folder>/`` with delimiter ``/``, 1,000 keys a page,
+  following ``nextMarker``: exactly the objects directly in the folder (ChartMuseum matched the
+  textual prefix ``<prefix>/<folder>``, so ``org1x.tgz`` leaked into tenant ``org1``).
+* Create-if-absent is BOS's conditional write, ``PutObject`` with ``If-None-Match: *``
+  (``cond_read_write``): 412 ``PreconditionFailed`` means the object exists.
+* BOS times have one-second precision (listing ISO 8601, ``Last-Modified`` RFC 1123), so all
+  three agree; put returns the time a HEAD reports after the write.
+* ``DeleteObject`` answers 404 ``NoSuchKey`` for a missing key, which becomes ObjectNotFound.
+* Credentials: ``BAIDU_CLOUD_ACCESS_KEY_ID`` and ``BAIDU_CLOUD_ACCESS_KEY_SECRET`` (a startup
+  error when missing, where ChartMuseum panics). An endpoint without a scheme (the default
+  ``bj.bcebos.com``) is reached over HTTPS, whereas the SDK would default to plain HTTP.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from backends.base import ObjectExists
+from backends.base import ObjectInfo
+from backends.base import ObjectNotFound
+from backends.base import StorageBackend
+from backends.base import StorageError
+from backends.base import StoredObject
+
+_NS = 1_000_000_000
+DEFAULT_ENDPOINT = "bj.bcebos.com"
+KEY_ENV, SECRET_ENV = "BAIDU_CLOUD_ACCESS_KEY_ID", "BAIDU_CLOUD_ACCESS_KEY_SECRET"
+
+
+def _sdk() -> dict[str, Any]:
+    """The SDK classes used here, or BackendUnavailable."""
+    try:
+        from baidubce.auth.bce_credentials import BceCredentials
+        from baidubce.bce_client_configuration import BceClientConfiguration
+        from baidubce.exception import BceError
+        from baidubce.services.bos.bos_client import BosClient
+    except ImportError as exc:
+        from backends import BackendUnavailable
+
+        raise BackendUnavailable(
+            f"storage backend baidu needs: pip install 'chartmuseum[baidu]' ({exc})"
+        ) from exc
+    return {
+        "credentials": BceCredentials,
+        "configuration": BceClientConfiguration,
+        "client": BosClient,
+        "error": BceError,
+    }
+
+
+def _errors() -> tuple[type[Exception], ...]:
+    """SDK errors, plus the ValueError it raises for invalid bucket names or keys."""
+    return (_sdk()["error"], ValueError)
+
+
+def _status(exc: Exception) -> tuple[int, str]:
+    """HTTP status and BOS error code of an SDK error (0 and "" when there are none)."""
+    last = getattr(exc, "last_error", None)
+    status = getattr(exc, "status_code", None) or getattr(last, "status_code", None) or 0
+    code = getattr(exc, "code", None) or getattr(last, "code", None) or ""
+    return int(status), code.decode() if isinstance(code, bytes) else str(code)
+
+
+def _error(op: str, path: str, exc: Exception) -> StorageError:
+    status, code = _status(exc)
+    last = getattr(exc, "last_error", None) or exc
+    detail = f"{status} {code}".strip() if status else str(last).splitlines()[0][:200]
+    return StorageError(f"bos {op} {path}: {detail or type(exc).__name__}")
+
+
+def _seconds_ns(value: datetime) -> int:
+    return int(value.timestamp()) * _NS
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+class BaiduBOSBackend(StorageBackend):
+    """Objects are keys ``<prefix>/<path>`` in one BOS bucket."""
+
+    name = "baidu"
+
+    def __init__(
+        self, bucket: str, prefix: str, endpoint: str, credentials: tuple[str, str]
+    ) -> None:
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self.endpoint = endpoint
+        self._credentials = credentials
+        self._local = threading.local()
+
+    @classmethod
+    def from_config(cls, config: Any) -> BaiduBOSBackend:
+        """Read ``storage_baidu_*`` and the ``BAIDU_CLOUD_ACCESS_KEY_*`` env vars."""
+        from app.errors import ConfigError
+
+        if not config.storage_baidu_bucket:
+            raise ConfigError("Missing required flags(s): --storage-baidu-bucket")
+        key, secret = os.environ.get(KEY_ENV, ""), os.environ.get(SECRET_ENV, "")
+        if not key or not secret:
+            raise ConfigError(f"baidu storage: credentials missing: set {KEY_ENV} and {SECRET_ENV}")
+        endpoint = config.storage_baidu_endpoint or DEFAULT_ENDPOINT
+        if "://" not in endpoint:
+            endpoint = "https://" + endpoint
+        return cls(
+            config.storage_baidu_bucket, config.storage_baidu_prefix, endpoint, (key, secret)
+        )
+
+    def _client(self) -> Any:
+        """A BosClient per process and thread."""
+        local = self._local
+        if getattr(local, "pid", None) != os.getpid():
+            sdk = _sdk()
+            configuration = sdk["configuration"](
+                credentials=sdk["credentials"](*self._credentials),
+                endpoint=self.endpoint,
+                connection_timeout_in_mills=60_000,
+            )
+            local.client, local.pid = sdk["client"](configuration), os.getpid()
+        return local.client
+
+    def _key(self, path: str) -> str:
+        return "/".join(p for p in (self.prefix, path.strip("/")) if p)
+
+    def list_objects(self, prefix: str) -> list[ObjectInfo]:
+        """Objects directly in ``prefix`` (delimiter ``/``, every page)."""
+        folder = self._key(prefix)
+        folder = folder + "/" if folder else ""
+        found: list[ObjectInfo] = []
+        marker = None
+        try:
+            while True:
+                page = self._client().list_objects(
+                    self.bucket, max_keys=1000, prefix=folder, marker=marker, delimiter="/"
+                )
+                for item in page.contents or []:
+                    name = _text(item.key)[len(folder) :]
+                    if name and "/" not in name:
+                        modified = datetime.fromisoformat(_text(item.last_modified))
+                        found.append(ObjectInfo(name, _seconds_ns(modified), int(item.size)))
+                if not page.is_truncated:
+                    return found
+                marker = page.next_marker
+        except _errors() as exc:
+            raise _error("list", folder, exc) from exc
+
+    def _head(self, path: str) -> ObjectInfo | None:
+        try:
+            meta = self._client().get_object_meta_data(self.bucket, self._key(path)).metadata
+        except _errors() as exc:
+            if _status(exc)[0] == 404:
+                return None
+            raise _error("head", path, exc) from exc
+        modified = parsedate_to_datetime(_text(meta.last_modified))
+        return ObjectInfo(path, _seconds_ns(modified), int(meta.content_length))
+
+    def stat_object(self, path: str) -> ObjectInfo | None:
+        """HEAD the object (``get_object_meta_data``)."""
+        return self._head(path)
+
+    def get_object(self, path: str) -> StoredObject:
+        """GetObject; the time is its ``Last-Modified``."""
+        try:
+            response = self._client().get_object(self.bucket, self._key(path))
+            try:
+                content = response.data.read()
+            finally:
+                response.data.close()
+        except _errors() as exc:
+            if _status(exc)[0] == 404:
+                raise ObjectNotFound(f"{path}: NoSuchKey") from exc
+            raise _error("get", path, exc) from exc
+        modified = parsedate_to_datetime(_text(response.metadata.last_modified))
+        return StoredObject(path, content, _seconds_ns(modified))
+
+    def put_object(self, path: str, content: bytes, *, overwrite: bool = True) -> ObjectInfo:
+        """One PutObject; without ``overwrite`` it carries ``If-None-Match: *``."""
+        condition = None if overwrite else {"If-None-Match": "*"}
+        try:
+            self._client().put_object_from_string(
+                self.bucket, self._key(path), content, cond_read_write=condition
+            )
+        except _errors() as exc:
+            if not overwrite and _status(exc)[0] == 412:
+                raise ObjectExists(path) from exc
+            raise _error("put", path, exc) from exc
+        info = self._head(path)
+        if info is None:
+            raise StorageError(f"bos put {path}: the object vanished after the write")
+        return info
+
+    def delete_object(self, path: str) -> None:
+        """DeleteObject (404 ``NoSuchKey`` for a missing object)."""
+        try:
+            self._client().delete_object(self.bucket, self._key(path))
+        except _errors() as exc:
+            if _status(exc)[0] == 404:
+                raise ObjectNotFound(f"{path}: NoSuchKey") from exc
+            raise _error("delete", path, exc) from exc
+
+    def describe(self) -> str:
+        """``baidu:bos://<bucket>/<prefix>``."""
+        return f"baidu:bos://{self.bucket}/{self.prefix}"

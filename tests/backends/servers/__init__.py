@@ -1,0 +1,1 @@
+"""Test servers, emulators and fakes used by the backend tests."""
