@@ -9,6 +9,7 @@ import os
 from collections.abc import Callable
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,6 +100,19 @@ def parse_packages(
     workers = workers or os.cpu_count() or 1
     if len(filenames) < POOL_THRESHOLD or workers == 1:
         return [_parse_job((f, *read(f)), urls) for f in filenames]
+    try:
+        return _parse_in_pool(read, filenames, urls, workers)
+    except (BrokenProcessPool, OSError) as exc:  # no subprocesses here: do it in-process
+        log.warning("parallel parsing unavailable, parsing serially: %s", exc)
+        return [_parse_job((f, *read(f)), urls) for f in filenames]
+
+
+def _parse_in_pool(
+    read: Callable[[str], tuple[bytes, int]],
+    filenames: Sequence[str],
+    urls: UrlScheme,
+    workers: int,
+) -> list[Result]:
     chunk = max(50, len(filenames) // (workers * 4))
     groups = [filenames[i : i + chunk] for i in range(0, len(filenames), chunk)]
     ctx = multiprocessing.get_context("forkserver")
