@@ -13,6 +13,7 @@ from app.config import load_config
 from app.errors import ConfigError
 from app.logs import setup_logging
 from app.options import Config
+from app.repository import Repository
 from app.startup import check_config
 from app.startup import deprecation_warnings
 from app.startup import normalise
@@ -24,14 +25,17 @@ def fatal(message: str) -> None:
     sys.exit(1)
 
 
-def prime(config: Config) -> bytes:
-    """Build (or load) the root index before serving; returns its bytes."""
+def prime(config: Config) -> Repository:
+    """Build (or load) the root index before serving.
+
+    The workers forked afterwards inherit it in memory, so they answer at once.
+    """
     from app.factory import build_repository
 
     repository = build_repository(config)
-    tenant = repository.index("")
+    repository.index("").index.rendered()
     repository.flush()
-    return tenant.index.rendered().body
+    return repository
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -45,27 +49,27 @@ def main(argv: Sequence[str] | None = None) -> None:
     log = setup_logging(config.debug, config.log_json)
     for warning in deprecation_warnings(explicitly_set(argv, os.environ)):
         log.warning(warning)
+    repository = None
     try:
-        body = prime(config) if config.depth == 0 else b""
-    except ConfigError as exc:
+        if config.depth == 0:
+            repository = prime(config)
+    except Exception as exc:  # config and storage errors at startup are fatal
         fatal(str(exc))
-    except Exception as exc:  # storage errors at startup are fatal, as in ChartMuseum
-        fatal(str(exc))
-    if config.gen_index and config.depth == 0:
-        sys.stdout.buffer.write(body)
+    if config.gen_index and repository is not None:
+        sys.stdout.buffer.write(repository.index("").index.rendered().body)
         sys.stdout.flush()
         return
-    serve(config, log)
+    serve(config, log, repository)
 
 
-def serve(config: Config, log: logging.Logger) -> None:
+def serve(config: Config, log: logging.Logger, repository: Repository | None) -> None:
     """Run gunicorn in this process."""
     from app.server import ChartMuseumServer
 
     fields = {"host": config.listen_host, "port": config.port}
     log.info("Starting ChartMuseum", extra={"fields": fields})
     sys.argv = sys.argv[:1]  # gunicorn must not re-parse our flags
-    ChartMuseumServer(config).run()
+    ChartMuseumServer(config, repository).run()
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.auth import init_auth
 from app.blueprints import register_blueprints
@@ -63,16 +64,19 @@ def build_repository(config: Config) -> Repository:
     return Repository(backend, store, rules, writer, cache)
 
 
-def create_app(config: Config) -> Flask:
+def create_app(config: Config, repository: Repository | None = None) -> Flask:
     """Build the WSGI application for ``config``.
 
+    :param repository: an already built repository to serve (the ``chartmuseum`` command
+        builds it once before forking its workers, which then inherit the loaded index).
     :raises app.errors.ConfigError: for a fatal misconfiguration.
     """
     config = normalise(config)
     check_config(config)
     setup_logging(config.debug, config.log_json)
     app = Flask("chartmuseum", static_folder=None)
-    app.extensions[KEY] = Services(config, build_repository(config))
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1)  # type: ignore[method-assign]
+    app.extensions[KEY] = Services(config, repository or build_repository(config))
     install_tenancy(app)
     register_error_handlers(app)
     init_pipeline(app, config)

@@ -11,6 +11,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from app.options import Config
+from app.repository import Repository
 
 
 def gunicorn_settings(config: Config) -> dict[str, Any]:
@@ -75,8 +76,9 @@ def _metrics_child_exit(server: Any, worker: Any) -> None:
 class ChartMuseumServer(BaseApplication):  # type: ignore[misc]
     """gunicorn application that builds the Flask app in each worker (no preload)."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, repository: Repository | None = None) -> None:
         self.config_obj = config
+        self.repository = repository
         super().__init__()
 
     def load_config(self) -> None:
@@ -86,4 +88,4 @@ class ChartMuseumServer(BaseApplication):  # type: ignore[misc]
     def load(self) -> Any:
         from app.factory import create_app
 
-        return create_app(self.config_obj)
+        return create_app(self.config_obj, self.repository)

@@ -6,6 +6,7 @@ import hashlib
 import logging
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -17,6 +18,8 @@ from app.charts.loader import ChartInvalid
 from app.charts.loader import load_chart
 from app.index import render
 from app.index.entry import IndexEntry
+from app.tenancy import storage_path
+from backends.base import StorageBackend
 
 log = logging.getLogger("chartmuseum")
 
@@ -72,6 +75,7 @@ def entry_from_package(filename: str, content: bytes, mtime_ns: int, urls: UrlSc
 # A package to parse: (file name, bytes, mtime_ns); the result is an entry or an error text.
 Job = tuple[str, bytes, int]
 Result = tuple[str, IndexEntry | None, str]
+Reader = Callable[[str], tuple[bytes, int]]
 
 
 def _parse_job(job: Job, urls: UrlScheme) -> Result:
@@ -86,8 +90,28 @@ def _parse_chunk(jobs: list[Job], urls: UrlScheme) -> list[Result]:
     return [_parse_job(job, urls) for job in jobs]
 
 
+def _read_and_parse(read: Reader, names: Sequence[str], urls: UrlScheme) -> list[Result]:
+    return [_parse_job((f, *read(f)), urls) for f in names]
+
+
+class StorageReader:
+    """Reads a tenant's packages: ``reader(filename) -> (bytes, mtime_ns)``.
+
+    Picklable when the backend is (local storage), so pool processes read for themselves.
+    """
+
+    def __init__(self, backend: StorageBackend, repo: str) -> None:
+        self.backend = backend
+        self.repo = repo
+        self.in_subprocess = backend.reads_in_subprocess
+
+    def __call__(self, filename: str) -> tuple[bytes, int]:
+        obj = self.backend.get_object(storage_path(self.repo, filename))
+        return obj.content, obj.last_modified_ns
+
+
 def parse_packages(
-    read: Callable[[str], tuple[bytes, int]],
+    read: Reader,
     filenames: Sequence[str],
     urls: UrlScheme,
     workers: int = 0,
@@ -108,19 +132,21 @@ def parse_packages(
 
 
 def _parse_in_pool(
-    read: Callable[[str], tuple[bytes, int]],
-    filenames: Sequence[str],
-    urls: UrlScheme,
-    workers: int,
+    read: Reader, filenames: Sequence[str], urls: UrlScheme, workers: int
 ) -> list[Result]:
     chunk = max(50, len(filenames) // (workers * 4))
     groups = [filenames[i : i + chunk] for i in range(0, len(filenames), chunk)]
-    ctx = multiprocessing.get_context("forkserver")
+    # fork is cheapest but only safe while this process has a single thread
+    method = "fork" if threading.active_count() == 1 else "forkserver"
+    ctx = multiprocessing.get_context(method)
     results: list[Result] = []
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        futures = [
-            pool.submit(_parse_chunk, [(f, *read(f)) for f in group], urls) for group in groups
-        ]
+        if getattr(read, "in_subprocess", False):
+            futures = [pool.submit(_read_and_parse, read, group, urls) for group in groups]
+        else:
+            futures = [
+                pool.submit(_parse_chunk, [(f, *read(f)) for f in group], urls) for group in groups
+            ]
         for fut in futures:
             results.extend(fut.result())
     return results

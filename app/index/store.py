@@ -19,6 +19,7 @@ from dataclasses import field
 
 from app.cache import PackageMemo
 from app.index import render
+from app.index.build import StorageReader
 from app.index.build import UrlScheme
 from app.index.build import parse_packages
 from app.index.entry import IndexEntry
@@ -31,7 +32,6 @@ from app.index.shared import StateUnavailable
 from app.index.shared import TenantState
 from app.index.statefile import load_statefile
 from app.index.tenant import TenantIndex
-from app.tenancy import storage_path
 from backends.base import ObjectInfo
 from backends.base import StorageBackend
 
@@ -299,10 +299,7 @@ class IndexStore:
                 extra={"fields": {"repo": tenant.repo, "total": len(objects)}},
             )
 
-        def read(filename: str) -> tuple[bytes, int]:
-            obj = self.backend.get_object(storage_path(tenant.repo, filename))
-            return obj.content, obj.last_modified_ns
-
+        read = StorageReader(self.backend, tenant.repo)
         by_name = {o.path: o for o in objects}
         puts, invalid = [], []
         names = []
