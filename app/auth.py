@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable
 from typing import Any
+from typing import Protocol
 from typing import TypeVar
 
 from flask import Flask
@@ -16,7 +17,6 @@ from flask import current_app
 from flask import request
 from flask_httpauth import HTTPBasicAuth
 
-from app.auth_bearer import BearerAuthorizer
 from app.errors import Unauthorized
 from app.options import Config
 from app.services import current_repo
@@ -61,12 +61,17 @@ class BasicAuthorizer:
             raise Unauthorized(self.challenge)
 
 
-Authorizer = BasicAuthorizer | BearerAuthorizer
+class Authorizer(Protocol):
+    """Checks that the current request may perform ``action`` on ``repo``."""
+
+    def check(self, action: str, repo: str) -> None: ...
 
 
 def make_authorizer(config: Config) -> Authorizer | None:
     """The configured authorizer: bearer wins over basic; None when auth is off."""
     if config.bearer_auth:
+        from app.auth_bearer import BearerAuthorizer
+
         return BearerAuthorizer.from_config(config)
     if config.basic_auth_user and config.basic_auth_pass:
         return BasicAuthorizer(config.basic_auth_user, config.basic_auth_pass)

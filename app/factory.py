@@ -6,6 +6,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.auth import init_auth
+from app.blueprints import api as _api  # noqa: F401 - imported before workers fork
 from app.blueprints import register_blueprints
 from app.cache import PackageMemo
 from app.cache import make_cache

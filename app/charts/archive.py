@@ -31,7 +31,15 @@ def chart_path(raw_name: str) -> str:
     name = "/".join(parts[1:])
     if name.startswith("/"):
         raise ChartInvalid("chart illegally contains absolute paths")
-    name = posixpath.normpath(name) if name else "."
+    clean = (
+        len(parts) > 1
+        and delimiter == "/"
+        and "" not in parts
+        and "." not in parts
+        and ".." not in parts
+    )
+    if not clean:
+        name = posixpath.normpath(name) if name else "."
     if name == ".":
         raise ChartInvalid(
             "chart illegally contains content outside the base directory: " + go_quote(raw_name)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from app.charts.fastdecode import RFC3339
+from app.charts.fastdecode import ZEROS
+from app.charts.fastdecode import decode_simple
+from app.charts.fastyaml import NotSimple
+from app.charts.fastyaml import parse_simple
 from app.charts.gojson import CyclicValue
 from app.charts.gojson import GoType
 from app.charts.gojson import JsonConverter
@@ -14,8 +18,6 @@ from app.charts.gojson import json_kind
 from app.charts.goscalar import YamlError
 from app.charts.goyaml import cyclic_anchor
 from app.charts.goyaml import parse_first_document
-
-_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
 
 
 class _TypeMismatch(Exception):
@@ -63,7 +65,7 @@ class _Decoder:
     def _decode_time(self, value: Any, target: GoType, existing: Any) -> Any:
         if not isinstance(value, str):
             raise _TypeMismatch("Time.UnmarshalJSON: input is not a JSON string")
-        if not _RFC3339.fullmatch(value):
+        if not RFC3339.fullmatch(value):
             raise _TypeMismatch(
                 f'parsing time "{value}" as "2006-01-02T15:04:05Z07:00": '
                 f'cannot parse "{value}" as "2006"'
@@ -113,7 +115,7 @@ class _Decoder:
 
 
 def _zero(target: GoType) -> Any:
-    return {"string": "", "bool": False}.get(target.kind)
+    return ZEROS.get(target.kind)
 
 
 def _to_json(data: bytes, target: GoType) -> Any:
@@ -130,14 +132,8 @@ def _to_json(data: bytes, target: GoType) -> Any:
         raise UnmarshalError(f"{prefix}yaml: exceeded max depth of 10000") from None
 
 
-def unmarshal_yaml(data: bytes, target: GoType, existing: Any) -> Any:
-    """``sigs.k8s.io/yaml.Unmarshal(data, &existing)``: the decoded value.
-
-    A top-level ``null`` (or an empty document) leaves ``existing`` unchanged.
-
-    :raises UnmarshalError: with the Go error text, e.g. ``error converting YAML to JSON:
-        yaml: line 2: ...`` or ``error unmarshaling JSON: while decoding JSON: json: ...``.
-    """
+def unmarshal_yaml_general(data: bytes, target: GoType, existing: Any) -> Any:
+    """:func:`unmarshal_yaml` without the fast path for simple documents."""
     value = _to_json(data, target)
     if value is None:
         return existing
@@ -145,3 +141,18 @@ def unmarshal_yaml(data: bytes, target: GoType, existing: Any) -> Any:
         return _Decoder().decode(value, target, existing)
     except _TypeMismatch as exc:
         raise UnmarshalError(f"error unmarshaling JSON: while decoding JSON: {exc}") from None
+
+
+def unmarshal_yaml(data: bytes, target: GoType, existing: Any) -> Any:
+    """``sigs.k8s.io/yaml.Unmarshal(data, &existing)``: the decoded value.
+
+    A top-level ``null`` (or an empty document) leaves ``existing`` unchanged.  Documents
+    in the simple shape nearly all chart files have take a fast path with the same result.
+
+    :raises UnmarshalError: with the Go error text, e.g. ``error converting YAML to JSON:
+        yaml: line 2: ...`` or ``error unmarshaling JSON: while decoding JSON: json: ...``.
+    """
+    try:
+        return decode_simple(parse_simple(data), target, existing)
+    except NotSimple:
+        return unmarshal_yaml_general(data, target, existing)

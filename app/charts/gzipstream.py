@@ -62,12 +62,18 @@ def read_member_header(data: bytes, pos: int) -> int:
 
 
 class GzipStream:
-    """Decompressed bytes of a gzip blob, produced on demand."""
+    """Decompressed bytes of a gzip blob, produced on demand.
+
+    Output is kept in one ``bytes`` buffer read from an offset, so taking a block is a
+    single slice; the deflate calls (input chunks and output limit) are those of a plain
+    chunked reader, which keeps error offsets and lazy error reporting stable.
+    """
 
     def __init__(self, data: bytes) -> None:
         self._src = data
         self._pos = read_member_header(data, 0)
-        self._out = bytearray()
+        self._out = b""
+        self._off = 0
         self._error: ChartInvalid | None = None
         self._ended = False
         self._start_member()
@@ -78,11 +84,11 @@ class GzipStream:
         self._crc = 0
         self._size = 0
 
-    def _fail(self, error: ChartInvalid) -> bool:
+    def _fail(self, error: ChartInvalid) -> bytes | None:
         self._error = error
-        return False
+        return None
 
-    def _inflate_more(self) -> bool:
+    def _inflate_more(self) -> bytes | None:
         inflater = self._inflater
         chunk = inflater.unconsumed_tail
         if not chunk:
@@ -98,10 +104,9 @@ class GzipStream:
         if out:
             self._crc = zlib.crc32(out, self._crc)
             self._size += len(out)
-            self._out += out
-        return True
+        return out
 
-    def _finish_member(self) -> bool:
+    def _finish_member(self) -> bytes | None:
         inflater = self._inflater
         start = self._pos - len(inflater.unconsumed_tail) - len(inflater.unused_data)
         if len(self._src) - start < 8:
@@ -112,38 +117,50 @@ class GzipStream:
         self._pos = start + 8
         if self._pos >= len(self._src):
             self._ended = True
-            return False
+            return None
         try:
             self._pos = read_member_header(self._src, self._pos)
         except ChartInvalid as exc:
             return self._fail(exc)
         self._start_member()
-        return True
+        return b""
 
-    def _fill(self) -> bool:
-        """Decompress a little more; False once nothing more can be produced."""
+    def _produce(self) -> bytes | None:
+        """Decompress a little more (maybe nothing yet); None once nothing more can come."""
         if self._ended or self._error is not None:
-            return False
+            return None
         if self._inflater.eof:
             return self._finish_member()
         return self._inflate_more()
 
-    def _take(self, size: int) -> bytes:
-        with memoryview(self._out) as view:
-            data = view[:size].tobytes()
-        del self._out[:size]
-        return data
+    def _buffer(self, size: int) -> int:
+        """Make ``size`` bytes available from the read offset if possible; how many are."""
+        pieces = [self._out[self._off :]]
+        have = len(pieces[0])
+        while have < size:
+            out = self._produce()
+            if out is None:
+                break
+            pieces.append(out)
+            have += len(out)
+        self._out = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        self._off = 0
+        if have < size and self._error is not None:
+            raise self._error
+        return have
 
     def read_up_to(self, size: int) -> bytes:
         """Up to ``size`` bytes; fewer only at the clean end of the stream.
 
         A decoding error is raised only when the requested bytes cannot all be produced.
         """
-        while len(self._out) < size and self._fill():
-            pass
-        if len(self._out) < size and self._error is not None:
-            raise self._error
-        return self._take(size)
+        start = self._off
+        end = start + size
+        if end > len(self._out):
+            self._buffer(size)
+            start, end = 0, size
+        self._off = min(end, len(self._out))
+        return self._out[start:end]
 
     def read_exact(self, size: int) -> bytes:
         """Exactly ``size`` bytes, or ``unexpected EOF`` (or the decoding error)."""
@@ -156,5 +173,7 @@ class GzipStream:
         """Decompress and drop ``size`` bytes (``unexpected EOF`` if they are missing)."""
         while size > 0:
             step = min(size, _CHUNK)
-            self.read_exact(step)
+            if self._off + step > len(self._out) and self._buffer(step) < step:
+                raise ChartInvalid("unexpected EOF")
+            self._off += step
             size -= step

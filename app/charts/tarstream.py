@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import struct
+import zlib
 from dataclasses import dataclass
 
 from app.charts.errors import ChartInvalid
@@ -93,12 +94,22 @@ class _FieldParser:
         return ~value if invert else value
 
 
+def _byte_sum(data: bytes) -> int:
+    """``sum(data)`` for at most 256 bytes: Adler-32's first half cannot wrap that soon."""
+    return zlib.adler32(data, 0) & 0xFFFF
+
+
 def _checksum_ok(block: bytes) -> bool:
-    parser = _FieldParser()
-    stored = parser.octal(block[148:156])
-    if parser.failed:
-        return False
-    unsigned = sum(block) - sum(block[148:156]) + 8 * 32
+    match = _OCTAL_FIELD.fullmatch(block, 148, 156)
+    if match is not None:
+        digits = match.group(1)
+        stored = int(digits, 8) if digits else 0
+    else:
+        parser = _FieldParser()
+        stored = parser.octal(block[148:156])
+        if parser.failed:
+            return False
+    unsigned = _byte_sum(block[:148]) + _byte_sum(block[156:356]) + _byte_sum(block[356:]) + 256
     if stored == unsigned:
         return True
     rest = block[:148] + block[156:]
@@ -135,17 +146,17 @@ def parse_header_block(block: bytes) -> TarHeader:
     if not _checksum_ok(block):
         raise _invalid_header()
     fields = _HEADER_FIELDS.unpack_from(block)
-    name, mode, uid, gid, size, mtime, _, flag, _, magic, version = fields[:11]
-    kind = _header_format(magic, version, block)
-    numbers = [mode, size, uid, gid, mtime]
+    kind = _header_format(fields[9], fields[10], block)
+    numbers = [fields[1], fields[4], fields[2], fields[3], fields[5]]
     if kind != "v7":
         numbers += fields[13:15]
     mode_value, size_value = _mode_and_size(numbers)
-    name = _c_string(name)
-    prefix = _c_string(fields[15][: 131 if kind == "star" else 155]) if kind in _USTAR else b""
-    if prefix:
-        name = prefix + b"/" + name
-    return TarHeader(_text(name), flag, size_value, mode_value)
+    name = _c_string(fields[0])
+    if kind in _USTAR:
+        prefix = _c_string(fields[15][: 131 if kind == "star" else 155])
+        if prefix:
+            name = prefix + b"/" + name
+    return TarHeader(name.decode("utf-8", "surrogateescape"), fields[7], size_value, mode_value)
 
 
 def _pax_record(data: bytes) -> tuple[str, str, bytes]:
@@ -211,7 +222,10 @@ class TarReader:
         if self._unread:
             self._stream.skip(self._unread)
             self._unread = 0
-        pad, self._pad = self._pad, 0
+        pad = self._pad
+        if not pad:
+            return True
+        self._pad = 0
         return len(self._stream.read_up_to(pad)) == pad
 
     def _read_block(self) -> bytes | None:

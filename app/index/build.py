@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import multiprocessing
 import os
 import threading
 from collections.abc import Callable
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
-from app.charts.loader import ChartInvalid
-from app.charts.loader import load_chart
 from app.index import render
 from app.index.entry import IndexEntry
 from app.tenancy import storage_path
@@ -66,6 +61,9 @@ def entry_from_metadata(
 
 def entry_from_package(filename: str, content: bytes, mtime_ns: int, urls: UrlScheme) -> IndexEntry:
     """Parse a stored package. :raises ChartInvalid: when it is not a valid chart."""
+    from app.charts.loader import ChartInvalid
+    from app.charts.loader import load_chart
+
     if not content:
         raise ChartInvalid("empty package")
     chart = load_chart(content, metadata_only=True)
@@ -79,6 +77,8 @@ Reader = Callable[[str], tuple[bytes, int]]
 
 
 def _parse_job(job: Job, urls: UrlScheme) -> Result:
+    from app.charts.loader import ChartInvalid
+
     filename, content, mtime_ns = job
     try:
         return filename, entry_from_package(filename, content, mtime_ns, urls), ""
@@ -124,6 +124,8 @@ def parse_packages(
     workers = workers or os.cpu_count() or 1
     if len(filenames) < POOL_THRESHOLD or workers == 1:
         return [_parse_job((f, *read(f)), urls) for f in filenames]
+    from concurrent.futures.process import BrokenProcessPool
+
     try:
         return _parse_in_pool(read, filenames, urls, workers)
     except (BrokenProcessPool, OSError) as exc:  # no subprocesses here: do it in-process
@@ -134,6 +136,9 @@ def parse_packages(
 def _parse_in_pool(
     read: Reader, filenames: Sequence[str], urls: UrlScheme, workers: int
 ) -> list[Result]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     chunk = max(50, len(filenames) // (workers * 4))
     groups = [filenames[i : i + chunk] for i in range(0, len(filenames), chunk)]
     # fork is cheapest but only safe while this process has a single thread

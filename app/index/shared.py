@@ -63,13 +63,65 @@ class Event:
 
 @dataclass
 class Snapshot:
-    """The whole state of a tenant at journal position ``seq``."""
+    """The whole state of a tenant at journal position ``seq``.
+
+    ``entries`` are in index order (charts, then versions newest first), so loading needs
+    no sorting. Serialised as a small JSON header followed by one blob of all the entries'
+    YAML and JSON fragments, which loads without parsing the fragments.
+    """
 
     seq: int
     generated: str
     token: str | None
     url_base: str
     entries: list[IndexEntry]
+
+    MAGIC = b"CMSNAP1\n"
+
+    def encode(self) -> bytes:
+        rows: list[list[object]] = []
+        blob: list[bytes] = []
+        for e in self.entries:
+            rows.append(
+                [
+                    e.filename,
+                    e.name,
+                    e.version,
+                    e.digest,
+                    e.mtime_ns,
+                    e.size,
+                    len(e.yaml),
+                    len(e.json),
+                ]
+            )
+            blob += (e.yaml, e.json)
+        head = {
+            "seq": self.seq,
+            "generated": self.generated,
+            "token": self.token,
+            "url_base": self.url_base,
+            "entries": rows,
+        }
+        header = json.dumps(head, separators=(",", ":"), ensure_ascii=False).encode()
+        return b"".join([self.MAGIC, len(header).to_bytes(8, "big"), header, *blob])
+
+    @classmethod
+    def decode(cls, data: bytes) -> Snapshot | None:
+        """Inverse of :meth:`encode`; None for anything else (old or damaged)."""
+        if not data.startswith(cls.MAGIC):
+            return None
+        try:
+            start = len(cls.MAGIC) + 8
+            end = start + int.from_bytes(data[len(cls.MAGIC) : start], "big")
+            head = json.loads(data[start:end])
+            entries, pos = [], end
+            for f, n, v, d, m, s, ylen, jlen in head["entries"]:
+                mid, nxt = pos + ylen, pos + ylen + jlen
+                entries.append(IndexEntry(f, n, v, d, m, s, data[pos:mid], data[mid:nxt]))
+                pos = nxt
+            return cls(head["seq"], head["generated"], head["token"], head["url_base"], entries)
+        except (ValueError, KeyError, TypeError):
+            return None
 
 
 @dataclass
@@ -219,23 +271,13 @@ class SharedState(TenantState):
         """The snapshot, or None if there is none (or it cannot be read)."""
         try:
             with open(self._path("snapshot"), "rb") as fh:
-                data = json.loads(fh.read())
-            entries = [IndexEntry.from_wire(e) for e in data["entries"]]
-        except (OSError, ValueError, KeyError, TypeError):
+                return Snapshot.decode(fh.read())
+        except OSError:
             return None
-        return Snapshot(data["seq"], data["generated"], data["token"], data["url_base"], entries)
 
     def write_snapshot(self, snap: Snapshot) -> None:
         """Replace the snapshot and start an empty journal (call with the lock held)."""
-        data = {
-            "seq": snap.seq,
-            "generated": snap.generated,
-            "token": snap.token,
-            "url_base": snap.url_base,
-            "entries": [e.to_wire() for e in snap.entries],
-        }
-        payload = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
-        self._replace("snapshot", payload)
+        self._replace("snapshot", snap.encode())
         self._replace("journal", b"")
 
     def _replace(self, name: str, payload: bytes) -> None:

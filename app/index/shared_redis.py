@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import threading
 from collections.abc import Iterator
 from typing import Any
 
-from app.index.entry import IndexEntry
 from app.index.shared import Event
 from app.index.shared import JournalCursor
 from app.index.shared import Snapshot
@@ -83,27 +81,12 @@ class RedisTenantState(TenantState):
     def read_snapshot(self) -> Snapshot | None:
         with _redis_errors():
             raw = self.client.get(self.key + ":snapshot")
-        if raw is None:
-            return None
-        try:
-            data = json.loads(raw)
-            entries = [IndexEntry.from_wire(e) for e in data["entries"]]
-        except (ValueError, KeyError, TypeError):
-            return None
-        return Snapshot(data["seq"], data["generated"], data["token"], data["url_base"], entries)
+        return None if raw is None else Snapshot.decode(raw)
 
     def write_snapshot(self, snap: Snapshot) -> None:
-        data = {
-            "seq": snap.seq,
-            "generated": snap.generated,
-            "token": snap.token,
-            "url_base": snap.url_base,
-            "entries": [e.to_wire() for e in snap.entries],
-        }
-        payload = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
         with _redis_errors():
             pipe = self.client.pipeline(transaction=True)
-            pipe.set(self.key + ":snapshot", payload)
+            pipe.set(self.key + ":snapshot", snap.encode())
             pipe.delete(self.key + ":journal")
             pipe.incr(self.key + ":epoch")
             pipe.execute()

@@ -226,8 +226,7 @@ class IndexStore:
             self._build(tenant)
             return
         tenant.index = TenantIndex(self.settings.context_path, self.settings.json_index)
-        for entry in snap.entries:
-            tenant.index.put(entry)
+        tenant.index.load_ordered(snap.entries)
         tenant.index.set_generated(snap.generated)
         tenant.seq, tenant.token = snap.seq, snap.token
         tenant.cursor = tenant.shared.open_cursor()
@@ -251,7 +250,7 @@ class IndexStore:
 
     def write_snapshot(self, tenant: Tenant) -> None:
         """Fold the state into a new snapshot and an empty journal (lock held)."""
-        entries = list(tenant.index.entries.values())
+        entries = tenant.index.ordered_entries()
         snap = Snapshot(
             tenant.seq, tenant.index.generated, tenant.token, self.settings.url_base, entries
         )

@@ -57,12 +57,28 @@ class TenantIndex:
         self.json_index = json_index
         self.entries: dict[str, IndexEntry] = {}
         self.charts: dict[str, list[IndexEntry]] = {}
-        self._names: list[tuple[object, str]] = []
+        self._names: list[str] = []  # chart names in index order
         self.generated = ""
         self._blocks: dict[str, bytes] = {}
         self._rendered: Rendered | None = None
 
     # -- changes -------------------------------------------------------------------------
+    def load_ordered(self, entries: list[IndexEntry]) -> None:
+        """Fill an empty index from entries already in index order (a snapshot)."""
+        for entry in entries:
+            versions = self.charts.get(entry.name)
+            if versions is None:
+                versions = self.charts[entry.name] = []
+                self._names.append(entry.name)
+            versions.append(entry)
+            self.entries[entry.filename] = entry
+        self._blocks.clear()
+        self._rendered = None
+
+    def ordered_entries(self) -> list[IndexEntry]:
+        """Every entry in index order (what :meth:`load_ordered` expects back)."""
+        return [e for name in self._names for e in self.charts[name]]
+
     def put(self, entry: IndexEntry) -> None:
         """Add or replace the entry stored under ``entry.filename``."""
         self.remove(entry.filename)
@@ -70,7 +86,7 @@ class TenantIndex:
         versions = self.charts.get(entry.name)
         if versions is None:
             versions = self.charts[entry.name] = []
-            bisect.insort(self._names, (chart_order(entry.name), entry.name))
+            bisect.insort(self._names, entry.name, key=chart_order)
         bisect.insort(versions, entry, key=IndexEntry.sort_key)
         self._touch(entry.name)
 
@@ -83,7 +99,7 @@ class TenantIndex:
         versions.remove(old)
         if not versions:
             del self.charts[old.name]
-            self._names.remove((chart_order(old.name), old.name))
+            self._names.remove(old.name)
         self._touch(old.name)
         return old
 
@@ -127,7 +143,7 @@ class TenantIndex:
 
     def _render_yaml(self) -> bytes:
         return render.render_yaml_index(
-            (self._yaml_block(name) for _, name in self._names),
+            (self._yaml_block(name) for name in self._names),
             generated=self.generated,
             context_path=self.context_path,
         )
