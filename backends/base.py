@@ -48,6 +48,8 @@ class StorageBackend(ABC):
 
     #: registry name (``local``, ``amazon``...)
     name: str = ""
+    #: whether a copy of the backend may be pickled into a subprocess to read objects
+    reads_in_subprocess: bool = False
 
     @classmethod
     @abstractmethod

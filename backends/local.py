@@ -22,6 +22,7 @@ class LocalFilesystemBackend(StorageBackend):
     """Objects are files below ``rootdir``; folders are created on demand."""
 
     name = "local"
+    reads_in_subprocess = True
 
     def __init__(self, rootdir: str) -> None:
         self.rootdir = os.path.abspath(rootdir)
