@@ -5,7 +5,9 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test setup system-deps lint bench
+.PHONY: run test setup system-deps lint bench chart-upload
+
+URL ?= http://localhost:8080
 
 $(BIN)/chartmuseum: setup.cfg pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -32,3 +34,7 @@ test: system-deps setup lint
 
 bench: setup
 	$(BIN)/python -m bench
+
+# package helm-chart/ and upload it to a running server: make chart-upload URL=http://host:8080
+chart-upload: setup
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash deploy/package-and-upload.sh $(URL)

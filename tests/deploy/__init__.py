@@ -1,0 +1,1 @@
+"""Deployment tests: the Helm chart, the Dockerfile, nginx in front, installing from itself."""
