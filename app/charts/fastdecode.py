@@ -15,6 +15,7 @@ from typing import Any
 
 from app.charts.fastyaml import NotSimple
 from app.charts.gofmt import format_float32
+from app.charts.gojson import STRING
 from app.charts.gojson import GoType
 from app.charts.gojson import find_field
 from app.charts.gojson import go_json_number
@@ -25,6 +26,7 @@ RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\
 # The zero value a destination of each kind starts from (None: nil).
 ZEROS: dict[str, Any] = {"string": "", "bool": False}
 _INT_LOW, _INT_HIGH = -(1 << 63), 1 << 64
+_EXACT_FIELDS: dict[GoType, dict[str, tuple[str, GoType]]] = {}
 
 
 def untyped(value: Any) -> Any:
@@ -62,6 +64,8 @@ def _slice(value: Any, target: GoType, existing: Any) -> list[Any]:
         raise NotSimple
     elem = target.elem
     assert elem is not None
+    if elem.kind == "string" and all(type(item) is str for item in value):
+        return list(value)  # what each element decodes to, whatever it replaces
     old = existing if isinstance(existing, list) else []
     zero = ZEROS.get(elem.kind)
     return [
@@ -82,18 +86,30 @@ def _map(value: Any, target: GoType, existing: Any) -> dict[str, Any]:
     return result
 
 
+def _exact_fields(target: GoType) -> dict[str, tuple[str, GoType]]:
+    fields = _EXACT_FIELDS.get(target)
+    if fields is None:
+        fields = _EXACT_FIELDS[target] = {name: (name, kind) for name, kind in target.fields}
+    return fields
+
+
 def _struct(value: Any, target: GoType, existing: Any) -> dict[str, Any]:
     if type(value) is not dict:
         raise NotSimple
+    exact = _exact_fields(target)
     result = dict(existing) if isinstance(existing, dict) else {}
     for key in sorted(value):
-        field = find_field(target, key)
+        item = value[key]
+        field = exact.get(key) or find_field(target, key)
         if field is None:
-            untyped(value[key])  # still converted, so it may still fail
+            untyped(item)  # still converted, so it may still fail
             continue
         name, field_type = field
-        current = result.get(name, ZEROS.get(field_type.kind))
-        result[name] = _decode(value[key], field_type, current)
+        if type(item) is str and field_type is STRING:
+            result[name] = item
+        else:
+            current = result.get(name, ZEROS.get(field_type.kind))
+            result[name] = _decode(item, field_type, current)
     return result
 
 

@@ -12,7 +12,6 @@ caller can fall back to the general reader.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 from app.charts.goscalar import NUMBER_START
@@ -21,15 +20,19 @@ from app.charts.goscalar import plain_scalar
 
 __all__ = ["NotSimple", "parse_simple"]
 
-_KEY = r"[A-Za-z0-9_/][A-Za-z0-9_./-]*"
+_KEY = r"[A-Za-z_/][A-Za-z0-9_./-]*+"
+_MAX_KEY = 1000  # libyaml refuses simple keys of more than 1024 characters
 # indentation, "- " of a sequence entry, "key:" of a mapping entry, the rest of the line.
-_LINE = re.compile(rf"^( *)(- +)?(?:({_KEY}):(?: +|$))?(.*?) *$", re.MULTILINE)
-_DOUBLE_QUOTED = re.compile(r'"([^"\\]*)"(?: +#.*)?')
-_SINGLE_QUOTED = re.compile(r"'((?:[^']|'')*)'(?: +#.*)?")
-_EMPTY_FLOW = re.compile(r"(\[\]|\{\})(?: +#.*)?")
-_INDICATORS = frozenset("-?:,[]{}#&*!|>%@`")
-_MAX_KEY = 1000
+_PARTS = rf"( *+)(- ++)?(?:({_KEY}):(?: ++|$))?(.*)"
+_LINE = re.compile("^" + _PARTS, re.MULTILINE)
+# The same, passing over blank and comment lines first (faster when there are many).
+_LINE_AFTER_COMMENTS = re.compile(r"^(?: *+(?:#.*+)?\n)*+" + _PARTS, re.MULTILINE)
+_DOUBLE_QUOTED = re.compile(r'"([^"\\]*)"(?: +#.*| *)')
+_SINGLE_QUOTED = re.compile(r"'((?:[^']|'')*)'(?: +#.*| *)")
+_EMPTY_FLOW = re.compile(r"(\[\]|\{\})(?: +#.*| *)")
+_SPECIAL = frozenset("-?:,[]{}#&*!|>%@`'\"")
 _MAX_DEPTH = 64
+_PRINTABLE_ASCII = bytes(range(0x20, 0x7F)) + b"\n"
 
 Line = tuple[int, str, str, str]
 
@@ -38,122 +41,230 @@ class NotSimple(Exception):
     """The document is not in the simple shape; the general reader must decide."""
 
 
-def _scalar(text: str) -> Any:
-    """The value of a one-line scalar (``text`` is stripped and not a comment)."""
+def _special(text: str) -> Any:
+    """A quoted scalar or an empty flow collection."""
     first = text[0]
     if first == '"':
         match = _DOUBLE_QUOTED.fullmatch(text)
-        if match is None:
-            raise NotSimple
-        return match.group(1)
-    if first == "'":
+        if match is not None:
+            return match.group(1)
+    elif first == "'":
         match = _SINGLE_QUOTED.fullmatch(text)
-        if match is None:
-            raise NotSimple
-        return match.group(1).replace("''", "'")
-    if first in _INDICATORS:
-        if first in "[{" and (match := _EMPTY_FLOW.fullmatch(text)) is not None:
+        if match is not None:
+            return match.group(1).replace("''", "'")
+    elif first in "[{":
+        match = _EMPTY_FLOW.fullmatch(text)
+        if match is not None:
             return [] if match.group(1) == "[]" else {}
-        raise NotSimple
+    raise NotSimple
+
+
+def _scalar(text: str) -> Any:
+    """The value of a one-line scalar (``text`` starts the value and is not a comment)."""
+    first = text[0]
+    if first in _SPECIAL:
+        return _special(text)
     cut = text.find(" #")
     if cut >= 0:
-        text = text[:cut].rstrip(" ")
-    if ": " in text or text[-1] == ":":
-        raise NotSimple
+        text = text[:cut]
+    if text[-1] == " ":
+        text = text.rstrip(" ")
+    if text[-1] == ":" or ": " in text:
+        raise NotSimple  # a mapping where none may start, or another problem
+    return _resolve(text)
+
+
+def _resolve(text: str) -> Any:
+    """What go-yaml makes of a plain scalar without comment or surrounding spaces."""
+    if text in WORDS:
+        return WORDS[text]
+    if text[0] not in NUMBER_START or text.count(".") > 1:
+        return text  # (with two dots, neither an integer nor a float)
     return plain_scalar(text)
 
 
-def _key(text: str) -> str:
-    if len(text) > _MAX_KEY:
-        raise NotSimple
-    if text in WORDS or text[0] in NUMBER_START:
-        value = plain_scalar(text)
-        if type(value) is not str:
-            raise NotSimple
-    return text
+class _NeedsLines(Exception):
+    """A multi-line or literal scalar: read again, keeping track of the text's lines."""
 
 
 class _Reader:
-    """Recursive descent over the significant lines of a document."""
+    """Recursive descent over the significant lines of a document.
 
-    def __init__(self, lines: list[Line], pos: int) -> None:
+    Without ``raw`` (the text's lines) and ``numbers`` (the line number of each entry of
+    ``lines``), scalars are single lines and :class:`_NeedsLines` says when they are not.
+    """
+
+    def __init__(
+        self, lines: list[Line], raw: list[str] | None = None, numbers: list[int] | None = None
+    ) -> None:
         self.lines = lines
-        self.pos = pos
-        self.depth = 0
+        self.raw = raw
+        self.numbers = numbers
 
-    def _value(self, rest: str, indent: int, in_mapping: bool) -> Any:
-        """The value after ``key:`` or ``- `` (``rest`` is the rest of that line)."""
-        lines = self.lines
-        pos = self.pos
-        if rest and rest[0] != "#":
-            value = _scalar(rest)
-            if pos < len(lines) and lines[pos][0] > indent:
-                raise NotSimple  # a multi-line scalar, or an error
-            return value
-        if pos < len(lines):
-            column, dash, key, _ = lines[pos]
-            if column > indent or (column == indent and dash and in_mapping):
-                if dash:
-                    return self._nested(self._sequence, column)
-                if key:
-                    return self._nested(self._mapping, column)
-                raise NotSimple
-        return None
-
-    def _nested(self, reader: Callable[[int], Any], column: int) -> Any:
-        self.depth += 1
-        if self.depth > _MAX_DEPTH:
+    def mapping(self, pos: int, indent: int, depth: int) -> tuple[dict[str, Any], int]:
+        """The block mapping whose keys are at column ``indent`` from ``lines[pos]``."""
+        if depth > _MAX_DEPTH:
             raise NotSimple
-        value = reader(column)
-        self.depth -= 1
-        return value
-
-    def _mapping(self, indent: int) -> dict[str, Any]:
         lines = self.lines
         count = len(lines)
         mapping: dict[str, Any] = {}
-        while self.pos < count:
-            column, dash, key, rest = lines[self.pos]
+        last = ""  # the last key, while its value is a plain scalar that may go on
+        while pos < count:
+            column, dash, key, rest = lines[pos]
             if column != indent:
-                if column > indent:
+                if column <= indent:
+                    break
+                if not last:
                     raise NotSimple
-                break
-            if dash or not key:
+                mapping[last], pos = self._continued(pos, indent)
+                last = ""
+                continue
+            if dash or not key or key in WORDS or len(key) > _MAX_KEY:
                 raise NotSimple
-            self.pos += 1
-            mapping[_key(key)] = self._value(rest, indent, True)
-        return mapping
+            pos += 1
+            last = ""
+            if rest and rest[0] != "#":
+                # _scalar(rest), inlined for the usual plain text, word or number
+                if rest[0] in _SPECIAL or rest[-1] in ": " or " #" in rest or ": " in rest:
+                    if rest[0] == "|":
+                        mapping[key], pos = self._literal(pos, rest, indent)
+                    else:
+                        mapping[key] = _scalar(rest)
+                        last = key if rest[0] not in _SPECIAL else ""
+                else:
+                    mapping[key] = _resolve(rest)
+                    last = key
+                continue
+            value: Any = None
+            if pos < count:
+                column, dash, inner_key, _ = lines[pos]
+                if column > indent or (column == indent and dash):
+                    if dash:
+                        value, pos = self.sequence(pos, column, depth + 1)
+                    elif inner_key:
+                        value, pos = self.mapping(pos, column, depth + 1)
+                    else:
+                        raise NotSimple
+            mapping[key] = value
+        return mapping, pos
 
-    def _sequence(self, indent: int) -> list[Any]:
+    def sequence(self, pos: int, indent: int, depth: int) -> tuple[list[Any], int]:
+        """The block sequence whose ``-`` are at column ``indent`` from ``lines[pos]``."""
+        if depth > _MAX_DEPTH:
+            raise NotSimple
         lines = self.lines
         count = len(lines)
         items: list[Any] = []
-        while self.pos < count:
-            column, dash, key, rest = lines[self.pos]
+        plain = False  # whether the last item is a plain scalar that may go on
+        while pos < count:
+            column, dash, key, rest = lines[pos]
             if column != indent or not dash:
-                if column > indent:
+                if column <= indent:
+                    break
+                if not plain:
                     raise NotSimple
-                break
-            if key:
+                items[-1], pos = self._continued(pos, indent)
+                plain = False
+            elif key:
                 inner = column + len(dash)
-                lines[self.pos] = (inner, "", key, rest)
-                items.append(self._mapping(inner))
-            elif not rest or rest[0] == "#":
+                lines[pos] = (inner, "", key, rest)
+                item, pos = self.mapping(pos, inner, depth + 1)
+                items.append(item)
+                plain = False
+            elif rest and rest[0] != "#":
+                items.append(_scalar(rest))
+                plain = rest[0] not in _SPECIAL
+                pos += 1
+            else:
+                raise NotSimple
+        return items, pos
+
+    def _skip_to(self, pos: int, line: int) -> int:
+        """The first entry from ``pos`` on that is not before line number ``line``."""
+        numbers = self.numbers
+        assert numbers is not None
+        while pos < len(numbers) and numbers[pos] < line:
+            pos += 1
+        return pos
+
+    def _continued(self, pos: int, indent: int) -> tuple[Any, int]:
+        """A plain scalar going on over more lines (folded), from entry ``pos - 1`` on."""
+        raw, numbers = self.raw, self.numbers
+        if raw is None or numbers is None:
+            raise _NeedsLines
+        text = self.lines[pos - 1][3]  # the scalar's start, the rest of the entry's line
+        if " #" in text:
+            raise NotSimple  # a comment, then more
+        parts = [text.rstrip(" ")]
+        breaks = 0
+        number = numbers[pos - 1] + 1
+        while number < len(raw):
+            line = raw[number]
+            content = line.strip(" ")
+            if not content:
+                breaks += 1
+            elif len(line) - len(line.lstrip(" ")) <= indent:
+                break
+            elif content[0] in _SPECIAL or " #" in content or ": " in content or content[-1] == ":":
                 raise NotSimple
             else:
-                self.pos += 1
-                items.append(self._value(rest, indent, False))
-        return items
+                parts.append("\n" * breaks if breaks else " ")
+                parts.append(content)
+                breaks = 0
+            number += 1
+        return _resolve("".join(parts)), self._skip_to(pos, number - breaks)
 
-    def document(self) -> dict[str, Any]:
-        """The top-level mapping, which must take up every line."""
-        first = self.lines[self.pos]
-        if first[0] or first[1] or not first[2]:
+    def _literal(self, pos: int, header: str, indent: int) -> tuple[str, int]:
+        """A ``|`` or ``|-`` literal block scalar, from entry ``pos - 1`` on."""
+        raw, numbers = self.raw, self.numbers
+        if raw is None or numbers is None:
+            raise _NeedsLines
+        header = header.rstrip(" ")
+        if header not in ("|", "|-"):
             raise NotSimple
-        mapping = self._mapping(0)
-        if self.pos != len(self.lines):
+        start = numbers[pos - 1] + 1
+        number = start
+        while number < len(raw) and not raw[number]:
+            number += 1
+        if number == len(raw):
             raise NotSimple
-        return mapping
+        column = len(raw[number]) - len(raw[number].lstrip(" "))
+        if column <= indent:
+            raise NotSimple  # an empty scalar
+        margin = " " * column
+        last = number
+        while number < len(raw):
+            line = raw[number]
+            if line:
+                if not line.strip(" "):
+                    raise NotSimple  # spaces only: they may or may not be content
+                if not line.startswith(margin):
+                    break
+                last = number
+            number += 1
+        text = "\n".join(line[column:] for line in raw[start : last + 1])
+        if header == "|" and last + 1 < len(raw):
+            text += "\n"
+        return text, self._skip_to(pos, last + 1)
+
+
+def _significant(pattern: re.Pattern[str], text: str) -> list[Line]:
+    return [
+        (len(indent), dash, key, rest)
+        for indent, dash, key, rest in pattern.findall(text)
+        if dash or key or (rest and rest[0] != "#")
+    ]
+
+
+def _read(reader: _Reader) -> dict[str, Any]:
+    lines = reader.lines
+    start = 1 if lines and lines[0] == (0, "", "", "---") else 0
+    if start >= len(lines):
+        raise NotSimple
+    mapping, pos = reader.mapping(start, 0, 0)
+    if pos != len(lines):
+        raise NotSimple
+    return mapping
 
 
 def parse_simple(data: bytes) -> dict[str, Any]:
@@ -161,18 +272,29 @@ def parse_simple(data: bytes) -> dict[str, Any]:
 
     :raises NotSimple: when the document has any other shape or content.
     """
+    if data.isascii():
+        if data.translate(None, _PRINTABLE_ASCII):
+            raise NotSimple  # control characters (tabs and carriage returns among them)
+        text = data.decode("ascii")
+    else:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise NotSimple from None
+        if not text.replace("\n", "").isprintable():
+            raise NotSimple
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise NotSimple from None
-    if not text.replace("\n", "").isprintable():
-        raise NotSimple
-    lines = [
-        (len(indent), dash, key, rest)
-        for indent, dash, key, rest in _LINE.findall(text)
+        return _read(_Reader(_significant(_LINE_AFTER_COMMENTS if "#" in text else _LINE, text)))
+    except _NeedsLines:
+        pass
+    raw = text.split("\n")
+    matches = _LINE.findall(text)
+    if len(matches) != len(raw):
+        raise NotSimple  # (one match a line is what the line numbers rely on)
+    numbered = [
+        (number, (len(indent), dash, key, rest))
+        for number, (indent, dash, key, rest) in enumerate(matches)
         if dash or key or (rest and rest[0] != "#")
     ]
-    start = 1 if lines and lines[0] == (0, "", "", "---") else 0
-    if start >= len(lines):
-        raise NotSimple
-    return _Reader(lines, start).document()
+    lines = [line for _, line in numbered]
+    return _read(_Reader(lines, raw, [number for number, _ in numbered]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from app.charts.fastdecode import RFC3339
@@ -46,8 +47,7 @@ class _Decoder:
             return None if value is None else self.decode(value, target.elem, existing)
         if value is None:
             return None if target.kind in ("any", "slice", "map") else existing
-        handler = getattr(self, f"_decode_{target.kind}")
-        return handler(value, target, existing)
+        return _HANDLERS[target.kind](self, value, target, existing)
 
     def _decode_any(self, value: Any, target: GoType, existing: Any) -> Any:
         return value
@@ -112,6 +112,12 @@ class _Decoder:
         finally:
             self._path.pop()
             self._struct = saved
+
+
+_HANDLERS: dict[str, Callable[[_Decoder, Any, GoType, Any], Any]] = {
+    kind: getattr(_Decoder, f"_decode_{kind}")
+    for kind in ("any", "string", "bool", "time", "slice", "map", "struct")
+}
 
 
 def _zero(target: GoType) -> Any:

@@ -133,7 +133,7 @@ class GzipStream:
             return self._finish_member()
         return self._inflate_more()
 
-    def _buffer(self, size: int) -> int:
+    def _gather(self, size: int) -> int:
         """Make ``size`` bytes available from the read offset if possible; how many are."""
         pieces = [self._out[self._off :]]
         have = len(pieces[0])
@@ -145,6 +145,11 @@ class GzipStream:
             have += len(out)
         self._out = pieces[0] if len(pieces) == 1 else b"".join(pieces)
         self._off = 0
+        return have
+
+    def _buffer(self, size: int) -> int:
+        """:meth:`_gather`, raising the decoding error when the bytes cannot all be had."""
+        have = self._gather(size)
         if have < size and self._error is not None:
             raise self._error
         return have
@@ -156,11 +161,54 @@ class GzipStream:
         """
         start = self._off
         end = start + size
+        out = self._out
+        if end <= len(out):
+            self._off = end
+            return out[start:end]
+        self._buffer(size)
+        out = self._out
+        self._off = min(size, len(out))
+        return out[:size]
+
+    def buffered(self) -> tuple[bytes, int]:
+        """The bytes decompressed so far and the read position in them."""
+        return self._out, self._off
+
+    def ensure(self, position: int, size: int) -> tuple[bytes, int] | None:
+        """Read on from ``position`` in :meth:`buffered`'s bytes, with ``size`` bytes at hand.
+
+        Decompresses what is missing if it can; an error is not raised here but kept for
+        the read that needs the missing bytes.  Returns the new :meth:`buffered`, or None
+        when the bytes cannot all be had.
+        """
+        self._off = position
+        if position + size <= len(self._out):
+            return self._out, position
+        if self._gather(size) < size:
+            return None
+        return self._out, 0
+
+    def seek_buffered(self, position: int) -> None:
+        """Continue reading at ``position`` in :meth:`buffered`'s bytes."""
+        self._off = position
+
+    def skip_buffered(self, size: int) -> bool:
+        """Pass over ``size`` bytes if they are at hand (and say whether they were)."""
+        end = self._off + size
         if end > len(self._out):
-            self._buffer(size)
-            start, end = 0, size
-        self._off = min(end, len(self._out))
-        return self._out[start:end]
+            return False
+        self._off = end
+        return True
+
+    def skip_up_to(self, size: int) -> int:
+        """Like :meth:`read_up_to`, but only say how many bytes were passed over."""
+        end = self._off + size
+        if end <= len(self._out):
+            self._off = end
+            return size
+        size = min(size, self._buffer(size))
+        self._off = size
+        return size
 
     def read_exact(self, size: int) -> bytes:
         """Exactly ``size`` bytes, or ``unexpected EOF`` (or the decoding error)."""

@@ -86,14 +86,17 @@ def _invalid(message: str) -> ChartInvalid:
 def _sanitize_fields(record: dict[str, Any], names: tuple[str, ...]) -> None:
     for name in names:
         value = record.get(name)
-        if value:
+        if value and not (value.isascii() and value.isprintable()):
             record[name] = sanitize_string(value)
 
 
 def _sanitize_list(record: dict[str, Any], name: str) -> None:
     values = record.get(name)
     if values:
-        record[name] = [sanitize_string(item) for item in values]
+        record[name] = [
+            item if item.isascii() and item.isprintable() else sanitize_string(item)
+            for item in values
+        ]
 
 
 def _check_name_and_version(md: dict[str, Any]) -> None:
@@ -153,28 +156,41 @@ def validate_metadata(md: dict[str, Any]) -> None:
     _check_dependencies(md)
 
 
-def _present(value: Any) -> bool:
-    return value not in (None, "", False) and value != [] and value != {}
+_ABSENT = (None, "", False)
 
 
-def _view(record: dict[str, Any], go_type: GoType, always: frozenset[str]) -> dict[str, Any]:
+def _view(record: dict[str, Any], names: tuple[str, ...], always: frozenset[str]) -> dict[str, Any]:
     view: dict[str, Any] = {}
-    for name, _ in go_type.fields:
+    for name in names:
         value = record.get(name)
         if name in always:
             view[name] = value if value is not None else ""
-        elif _present(value):
+        elif value is not None and value not in _ABSENT and value != [] and value != {}:
             view[name] = value
     return view
 
 
+def _names(go_type: GoType) -> tuple[str, ...]:
+    return tuple(name for name, _ in go_type.fields)
+
+
+_METADATA_NAMES = _names(METADATA)
+_MAINTAINER_NAMES = _names(MAINTAINER)
+_DEPENDENCY_NAMES = _names(DEPENDENCY)
+_NONE_SHOWN: frozenset[str] = frozenset()
+
+
 def metadata_view(md: dict[str, Any]) -> dict[str, Any]:
     """The metadata as Helm serialises it: struct order, empty fields omitted."""
-    view = _view(md, METADATA, frozenset())
+    view = _view(md, _METADATA_NAMES, _NONE_SHOWN)
     if "maintainers" in view:
-        view["maintainers"] = [_view(m, MAINTAINER, frozenset()) for m in view["maintainers"]]
+        view["maintainers"] = [
+            _view(m, _MAINTAINER_NAMES, _NONE_SHOWN) for m in view["maintainers"]
+        ]
     if "dependencies" in view:
-        view["dependencies"] = [_view(d, DEPENDENCY, _ALWAYS_SHOWN) for d in view["dependencies"]]
+        view["dependencies"] = [
+            _view(d, _DEPENDENCY_NAMES, _ALWAYS_SHOWN) for d in view["dependencies"]
+        ]
     if "annotations" in view:
         view["annotations"] = dict(sorted(view["annotations"].items()))
     return view

@@ -981,3 +981,18 @@ def test_real_helm_package_with_rich_metadata(helm: Any, tmp_path: Path) -> None
     assert loaded == expected
     assert loaded["appVersion"] == "1.1"
     assert loaded["description"] == "Multi line "
+
+
+def test_pipe_in_a_numeric_header_field_is_an_invalid_header() -> None:
+    raw = io.BytesIO()
+    data = b"apiVersion: v2\nname: a\nversion: 1.0.0\n"
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        info = tarfile.TarInfo("a/Chart.yaml")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    block = bytearray(raw.getvalue())
+    block[100:108] = b"00|0644\x00"  # the mode field
+    block[148:156] = b"        "
+    block[148:156] = (f"{sum(block[:512]):06o}\x00 ").encode()
+    with pytest.raises(ChartInvalid, match="archive/tar: invalid tar header"):
+        load_chart(gzip.compress(bytes(block)))
