@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sys
@@ -28,13 +29,18 @@ def fatal(message: str) -> None:
 def prime(config: Config) -> Repository:
     """Build (or load) the root index before serving.
 
-    The workers forked afterwards inherit it in memory, so they answer at once.
+    The workers forked afterwards inherit it in memory, so they answer at once; a state
+    file write it caused is left to them (``--gen-index`` writes it before exiting).
     """
     from app.factory import build_repository
 
     repository = build_repository(config)
     repository.index("").index.rendered()
-    repository.flush()
+    if config.gen_index:
+        repository.flush()
+    # the index lives as long as the process: keep the collector from re-scanning it, and
+    # keep the forked workers from copying its pages when the collector would touch them
+    gc.freeze()
     return repository
 
 

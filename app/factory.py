@@ -13,7 +13,7 @@ from app.cache import make_cache
 from app.cache import redis_client
 from app.errors import register_error_handlers
 from app.index.shared_redis import RedisStates
-from app.index.statewriter import StatefileWriter
+from app.index.statewriter import StateWriter
 from app.index.store import IndexStore
 from app.index.store import StoreSettings
 from app.logs import setup_logging
@@ -53,9 +53,8 @@ def build_repository(config: Config) -> Repository:
     cache = make_cache(settings.cache_dir, client)
     if client is not None:  # instances share parses; one instance shares its snapshot instead
         store.memo = PackageMemo(cache)
-    writer = StatefileWriter(store) if settings.statefiles else None
-    if writer is not None:
-        store.on_change = writer.schedule
+    writer = StateWriter(store, statefiles=settings.statefiles)
+    store.on_change = writer.schedule
     rules = UploadRules(
         allow_overwrite=config.allow_overwrite,
         disable_force_overwrite=config.disable_force_overwrite,

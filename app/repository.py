@@ -27,7 +27,7 @@ from app.errors import NotFound
 from app.errors import ServerError
 from app.index.build import entry_from_metadata
 from app.index.entry import IndexEntry
-from app.index.statewriter import StatefileWriter
+from app.index.statewriter import StateWriter
 from app.index.store import IndexStore
 from app.index.store import Tenant
 from app.tenancy import check_filename
@@ -87,7 +87,7 @@ class Repository:
         backend: StorageBackend,
         store: IndexStore,
         rules: UploadRules,
-        writer: StatefileWriter | None = None,
+        writer: StateWriter | None = None,
         cache: BaseCache | None = None,
     ) -> None:
         self.backend = backend

@@ -48,6 +48,7 @@ def _print(rows: list[measure.Row], n: int) -> None:
 def run(args: argparse.Namespace) -> list[measure.Row]:
     """Run every measurement; returns the rows."""
     work = args.workdir or tempfile.mkdtemp(prefix="chartmuseum-bench-")
+    os.makedirs(work, exist_ok=True)
     os.chmod(work, 0o755)  # nginx workers run as an unprivileged user
     storage, small = os.path.join(work, "charts"), os.path.join(work, "small")
     n = args.charts * args.versions

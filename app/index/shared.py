@@ -27,7 +27,7 @@ from dataclasses import field
 
 from app.index.entry import IndexEntry
 
-COMPACT_BYTES = 8 * 1024 * 1024
+COMPACT_BYTES = 512 * 1024
 
 
 class StateUnavailable(Exception):

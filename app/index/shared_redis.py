@@ -28,7 +28,7 @@ from app.index.shared import TenantState
 
 PREFIX = "chartmuseum:"
 TENANTS = PREFIX + "tenants"
-COMPACT_EVENTS = 2000
+COMPACT_EVENTS = 200
 LOCK_TIMEOUT = 120
 
 

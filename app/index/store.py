@@ -329,10 +329,7 @@ class IndexStore:
         """Publish an already-applied event to the other workers."""
         if not tenant.degraded:
             try:
-                offset = tenant.shared.append(event)
-                tenant.cursor.offset = offset
-                if tenant.shared.should_compact(offset):
-                    self.write_snapshot(tenant)
+                tenant.cursor.offset = tenant.shared.append(event)
             except StateUnavailable as exc:
                 self._degrade(tenant, exc)
         if content_changed:

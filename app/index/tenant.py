@@ -61,6 +61,9 @@ class TenantIndex:
         self.generated = ""
         self._blocks: dict[str, bytes] = {}
         self._rendered: Rendered | None = None
+        # True once the rendered bytes are out of date; they are replaced (and the old
+        # megabytes freed) by the next read, keeping that cost off the write path
+        self._stale = True
 
     # -- changes -------------------------------------------------------------------------
     def load_ordered(self, entries: list[IndexEntry]) -> None:
@@ -73,7 +76,7 @@ class TenantIndex:
             versions.append(entry)
             self.entries[entry.filename] = entry
         self._blocks.clear()
-        self._rendered = None
+        self._stale = True
 
     def ordered_entries(self) -> list[IndexEntry]:
         """Every entry in index order (what :meth:`load_ordered` expects back)."""
@@ -107,11 +110,11 @@ class TenantIndex:
         """Set the ``generated`` timestamp (shared by every worker, so bytes agree)."""
         if generated != self.generated:
             self.generated = generated
-            self._rendered = None
+            self._stale = True
 
     def _touch(self, name: str) -> None:
         self._blocks.pop(name, None)
-        self._rendered = None
+        self._stale = True
 
     # -- queries ---------------------------------------------------------------------------
     def visible(self, name: str) -> list[IndexEntry]:
@@ -135,10 +138,11 @@ class TenantIndex:
     # -- rendering -------------------------------------------------------------------------
     def rendered(self) -> Rendered:
         """The index bytes; rebuilt only after a change, and only the changed charts."""
-        if self._rendered is None:
+        if self._stale or self._rendered is None:
             body = self._render_json() if self.json_index else self._render_yaml()
             etag = '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
             self._rendered = Rendered(body, etag)
+            self._stale = False
         return self._rendered
 
     def _render_yaml(self) -> bytes:
