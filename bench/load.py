@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 from bench.gen import package
 
+RUN = int(time.time()) % 1_000_000  # versions uploaded by this run never collide with earlier
+
 
 @dataclass
 class WrkResult:
@@ -70,7 +72,7 @@ def _client(
             response.read()
             reads.append(time.perf_counter() - started)
             errors += response.status != 200
-        body = package(chart, f"9.{client}.{i}", rnd)
+        body = package(chart, f"9.{client}{i:05d}.{RUN}", rnd)
         started = time.perf_counter()
         conn.request("POST", "/api/charts", body=body)
         response = conn.getresponse()

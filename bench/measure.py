@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import random
@@ -9,6 +10,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass
 
 from bench import load
@@ -18,6 +20,8 @@ from bench.servers import fetch
 from bench.servers import reset_state
 from bench.servers import start_chartmuseum
 from bench.servers import start_nginx
+
+RUN = int(time.time()) % 1_000_000  # versions uploaded by this run never collide with earlier
 
 
 @dataclass
@@ -128,15 +132,16 @@ def _upload_latencies(url: str, chart: str, count: int) -> tuple[list[float], bo
     latencies = []
     visible = True
     for i in range(count):
-        version = f"8.{i}.0"
+        version = f"8.{i}.{RUN}"
         body = package(chart, version, rnd)
+        request = urllib.request.Request(url + "/api/charts", data=body)
         started = time.perf_counter()
-        with __import__("urllib.request").request.urlopen(
-            __import__("urllib.request").request.Request(url + "/api/charts", data=body), timeout=60
-        ) as response:
+        with urllib.request.urlopen(request, timeout=60) as response:
             response.read()
         latencies.append(time.perf_counter() - started)
-        visible &= f"{chart}-{version}.tgz".encode() in fetch(url + "/index.yaml")
+        # the very next index.yaml (fetched gzipped, so the check costs the client little)
+        index = gzip.decompress(fetch(url + "/index.yaml", {"Accept-Encoding": "gzip"}))
+        visible &= f"{chart}-{version}.tgz".encode() in index
     return latencies, visible
 
 
