@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
+from typing import Any
 
 from app.index import render
 from app.index.entry import IndexEntry
@@ -60,6 +61,7 @@ class TenantIndex:
         self._names: list[str] = []  # chart names in index order
         self.generated = ""
         self._blocks: dict[str, bytes] = {}
+        self._block_tags: dict[str, bytes] = {}
         self._rendered: Rendered | None = None
         # True once the rendered bytes are out of date; they are replaced (and the old
         # megabytes freed) by the next read, keeping that cost off the write path
@@ -76,6 +78,7 @@ class TenantIndex:
             versions.append(entry)
             self.entries[entry.filename] = entry
         self._blocks.clear()
+        self._block_tags.clear()
         self._stale = True
 
     def ordered_entries(self) -> list[IndexEntry]:
@@ -114,6 +117,7 @@ class TenantIndex:
 
     def _touch(self, name: str) -> None:
         self._blocks.pop(name, None)
+        self._block_tags.pop(name, None)
         self._stale = True
 
     # -- queries ---------------------------------------------------------------------------
@@ -139,9 +143,13 @@ class TenantIndex:
     def rendered(self) -> Rendered:
         """The index bytes; rebuilt only after a change, and only the changed charts."""
         if self._stale or self._rendered is None:
-            body = self._render_json() if self.json_index else self._render_yaml()
-            etag = '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
-            self._rendered = Rendered(body, etag)
+            if self.json_index:
+                body = self._render_json()
+                tag = hashlib.blake2b(body, digest_size=16)
+            else:
+                body = self._render_yaml()
+                tag = self._yaml_tag()
+            self._rendered = Rendered(body, '"' + tag.hexdigest() + '"')
             self._stale = False
         return self._rendered
 
@@ -158,7 +166,17 @@ class TenantIndex:
             parts = [render.yaml_chart_header(name)]
             parts.extend(e.yaml for e in self.visible(name))
             block = self._blocks[name] = b"".join(parts)
+            self._block_tags[name] = hashlib.blake2b(block, digest_size=16).digest()
         return block
+
+    def _yaml_tag(self) -> Any:
+        """A digest of the YAML body built from its per-chart block digests, so a change
+        re-hashes one chart, not megabytes; equal on every worker for equal content."""
+        tag = hashlib.blake2b(digest_size=16)
+        tag.update(f"{self.generated}\0{self.context_path}\0".encode())
+        for name in self._names:
+            tag.update(self._block_tags[name])
+        return tag
 
     def _render_json(self) -> bytes:
         items = ((name, [e.json for e in self.visible(name)]) for name in self.chart_names())
