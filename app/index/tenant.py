@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import bisect
+import functools
 import gzip
 import hashlib
 import re
 import threading
+from collections.abc import Callable
 from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
+from typing import Concatenate
+from typing import ParamSpec
+from typing import TypeVar
 
 from app.index import render
 from app.index.entry import IndexEntry
@@ -31,6 +36,23 @@ def chart_order(name: str) -> tuple[object, ...]:
         else:
             parts.append((2 if run.isalpha() else 0, ord(run), 0))
     return (tuple(parts), name)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _locked(
+    method: Callable[Concatenate[TenantIndex, P], R],
+) -> Callable[Concatenate[TenantIndex, P], R]:
+    """Run a method under the index's lock: threads of a worker read while others apply."""
+
+    def wrapper(self: TenantIndex, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    functools.update_wrapper(wrapper, method)
+    return wrapper
 
 
 @dataclass
@@ -56,6 +78,7 @@ class TenantIndex:
     def __init__(self, context_path: str = "", json_index: bool = False) -> None:
         self.context_path = context_path
         self.json_index = json_index
+        self._lock = threading.RLock()
         self.entries: dict[str, IndexEntry] = {}
         self.charts: dict[str, list[IndexEntry]] = {}
         self._names: list[str] = []  # chart names in index order
@@ -68,6 +91,7 @@ class TenantIndex:
         self._stale = True
 
     # -- changes -------------------------------------------------------------------------
+    @_locked
     def load_ordered(self, entries: list[IndexEntry]) -> None:
         """Fill an empty index from entries already in index order (a snapshot)."""
         for entry in entries:
@@ -81,10 +105,12 @@ class TenantIndex:
         self._block_tags.clear()
         self._stale = True
 
+    @_locked
     def ordered_entries(self) -> list[IndexEntry]:
         """Every entry in index order (what :meth:`load_ordered` expects back)."""
         return [e for name in self._names for e in self.charts[name]]
 
+    @_locked
     def put(self, entry: IndexEntry) -> None:
         """Add or replace the entry stored under ``entry.filename``."""
         self.remove(entry.filename)
@@ -96,6 +122,7 @@ class TenantIndex:
         bisect.insort(versions, entry, key=IndexEntry.sort_key)
         self._touch(entry.name)
 
+    @_locked
     def remove(self, filename: str) -> IndexEntry | None:
         """Drop the entry stored under ``filename``; returns it, or None if unknown."""
         old = self.entries.pop(filename, None)
@@ -109,6 +136,7 @@ class TenantIndex:
         self._touch(old.name)
         return old
 
+    @_locked
     def set_generated(self, generated: str) -> None:
         """Set the ``generated`` timestamp (shared by every worker, so bytes agree)."""
         if generated != self.generated:
@@ -121,6 +149,7 @@ class TenantIndex:
         self._stale = True
 
     # -- queries ---------------------------------------------------------------------------
+    @_locked
     def visible(self, name: str) -> list[IndexEntry]:
         """The versions of chart ``name`` as served: newest first, one record per version."""
         seen: set[str] = set()
@@ -131,15 +160,18 @@ class TenantIndex:
                 out.append(entry)
         return out
 
+    @_locked
     def chart_names(self) -> list[str]:
         """Chart names in byte order (the API's order)."""
         return sorted(self.charts)
 
+    @_locked
     def counts(self) -> tuple[int, int]:
         """(number of charts, number of chart versions) served."""
         return len(self.charts), sum(len(self.visible(n)) for n in self.charts)
 
     # -- rendering -------------------------------------------------------------------------
+    @_locked
     def rendered(self) -> Rendered:
         """The index bytes; rebuilt only after a change, and only the changed charts."""
         if self._stale or self._rendered is None:
@@ -184,6 +216,7 @@ class TenantIndex:
             items, generated=self.generated, context_path=self.context_path
         )
 
+    @_locked
     def json_listing(self, names: Iterable[str]) -> bytes:
         """``{"name":[versions...],...}`` for the given chart names, as the list API sends."""
         parts = []
