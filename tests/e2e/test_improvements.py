@@ -240,3 +240,25 @@ def test_gunicorn_wsgi_entry_point(run_server, storage) -> None:
     server = run_server(command=[os.path.join(BIN, "gunicorn"), "wsgi:application"], env=env)
     assert server.post("/api/charts", data=make_chart()).status_code == 201
     assert b"mychart:" in server.get("/index.yaml").content
+
+
+def test_reads_during_uploads_never_fail(run_server, storage) -> None:  # noqa: ANN001
+    """Threads of one worker read the index while other threads change it."""
+    server = run_server(*_args(storage, "--workers=1", "--threads=8"))
+    for i in range(30):
+        server.post("/api/charts", data=make_chart(f"base{i:02d}"))
+
+    def upload(i: int) -> int:
+        return server.post("/api/charts", data=make_chart("busy", f"1.0.{i}")).status_code
+
+    def read(i: int) -> int:
+        path = ("/index.yaml", "/api/charts", "/api/charts/busy")[i % 3]
+        status = _fresh_get(server.url + path).status_code
+        return 200 if status == 404 and path.endswith("busy") else status
+
+    with ThreadPoolExecutor(16) as pool:
+        writes = [pool.submit(upload, i) for i in range(60)]
+        reads = [pool.submit(read, i) for i in range(240)]
+        assert [w.result() for w in writes] == [201] * 60
+        assert {r.result() for r in reads} == {200}
+    assert "Traceback" not in server.log()
