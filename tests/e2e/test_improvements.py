@@ -242,7 +242,7 @@ def test_gunicorn_wsgi_entry_point(run_server, storage) -> None:
     assert b"mychart:" in server.get("/index.yaml").content
 
 
-def test_reads_during_uploads_never_fail(run_server, storage) -> None:  # noqa: ANN001
+def test_reads_during_uploads_never_fail(run_server, storage) -> None:
     """Threads of one worker read the index while other threads change it."""
     server = run_server(*_args(storage, "--workers=1", "--threads=8"))
     for i in range(30):
