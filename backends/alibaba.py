@@ -25,7 +25,6 @@ from __future__ import annotations
 import os
 import re
 import threading
-import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,6 +34,7 @@ from backends.base import ObjectNotFound
 from backends.base import StorageBackend
 from backends.base import StorageError
 from backends.base import StoredObject
+from backends.base import object_key
 
 DEFAULT_ENDPOINT = "oss-cn-hangzhou.aliyuncs.com"
 KEY_ID_ENV = "ALIBABA_CLOUD_ACCESS_KEY_ID"
@@ -130,7 +130,7 @@ class AlibabaOSSBackend(StorageBackend):
         return oss2.Bucket(auth, self.endpoint, self.bucket, region=region or None)
 
     def _key(self, path: str) -> str:
-        return "/".join(p for p in (self.prefix, path.strip("/")) if p)
+        return object_key(self.prefix, path)
 
     @staticmethod
     def _error(op: str, path: str, exc: Exception) -> StorageError:
@@ -191,14 +191,11 @@ class AlibabaOSSBackend(StorageBackend):
             if getattr(exc, "code", "") == "FileAlreadyExists":
                 raise ObjectExists(path) from exc
             raise self._error("put", path, exc) from exc
-        stat = self.stat_object(path)
-        modified = stat.last_modified_ns if stat else time.time_ns() // _NS * _NS
-        return ObjectInfo(path, modified, len(content))
+        return self.stored_info(path, len(content))
 
     def delete_object(self, path: str) -> None:
         """HeadObject (DeleteObject cannot tell a missing key), then DeleteObject."""
-        if self.stat_object(path) is None:
-            raise ObjectNotFound(f"{path}: no such object")
+        self.require_object(path)
         try:
             self._bucket().delete_object(self._key(path))
         except _oss_error() as exc:

@@ -33,6 +33,7 @@ from backends.base import ObjectNotFound
 from backends.base import StorageBackend
 from backends.base import StorageError
 from backends.base import StoredObject
+from backends.base import object_key
 
 _NS = 1_000_000_000
 _TRUE = {"1", "t", "true"}
@@ -170,7 +171,7 @@ class AmazonS3Backend(StorageBackend):
         )
 
     def _key(self, path: str) -> str:
-        return "/".join(p for p in (self.prefix, path.strip("/")) if p)
+        return object_key(self.prefix, path)
 
     @staticmethod
     def _error(op: str, path: str, exc: Exception) -> StorageError:
@@ -242,14 +243,11 @@ class AmazonS3Backend(StorageBackend):
                 if code != "ConditionalRequestConflict" or attempt == _CONFLICT_RETRIES:
                     raise self._error("put", path, exc) from exc
                 time.sleep(0.1 * (attempt + 1))
-        stat = self.stat_object(path)
-        modified = stat.last_modified_ns if stat else time.time_ns() // _NS * _NS
-        return ObjectInfo(path, modified, len(content))
+        return self.stored_info(path, len(content))
 
     def delete_object(self, path: str) -> None:
         """HeadObject (DeleteObject cannot tell a missing key), then DeleteObject."""
-        if self.stat_object(path) is None:
-            raise ObjectNotFound(f"{path}: no such object")
+        self.require_object(path)
         try:
             self._client().delete_object(Bucket=self.bucket, Key=self._key(path))
         except _sdk_errors() as exc:

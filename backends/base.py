@@ -7,6 +7,7 @@ is not recursive: it returns only the objects directly inside the given folder.
 from __future__ import annotations
 
 import posixpath
+import time
 from abc import ABC
 from abc import abstractmethod
 from dataclasses import dataclass
@@ -41,6 +42,12 @@ class StoredObject:
     path: str
     content: bytes
     last_modified_ns: int
+
+
+def object_key(prefix: str, path: str) -> str:
+    """The store key of ``path`` below ``prefix`` (``.``/``..`` resolved, never above it)."""
+    clean = posixpath.normpath("/" + path).lstrip("/")
+    return "/".join(part for part in (prefix.strip("/"), clean) if part)
 
 
 class StorageBackend(ABC):
@@ -87,6 +94,20 @@ class StorageBackend(ABC):
             if info.path == name:
                 return ObjectInfo(path, info.last_modified_ns, info.size)
         return None
+
+    def stored_info(self, path: str, size: int) -> ObjectInfo:
+        """Metadata of an object just written: the store's own timestamp when it can be
+        read back, else now (to the second, as object stores report it)."""
+        info = self.stat_object(path)
+        if info is not None:
+            return ObjectInfo(path, info.last_modified_ns, size)
+        return ObjectInfo(path, time.time_ns() // 1_000_000_000 * 1_000_000_000, size)
+
+    def require_object(self, path: str) -> None:
+        """:raises ObjectNotFound: unless ``path`` exists (for stores whose delete cannot
+        tell a missing object)."""
+        if self.stat_object(path) is None:
+            raise ObjectNotFound(f"{path}: no such object")
 
     def change_token(self, prefix: str) -> str | None:
         """A cheap value that changes whenever the listing of ``prefix`` changes.

@@ -21,7 +21,6 @@ from __future__ import annotations
 import calendar
 import importlib
 import os
-import posixpath
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,6 +33,7 @@ from backends.base import ObjectNotFound
 from backends.base import StorageBackend
 from backends.base import StorageError
 from backends.base import StoredObject
+from backends.base import object_key
 
 PAGE_SIZE = 1000
 READ_ATTEMPTS = 3
@@ -150,8 +150,7 @@ class GoogleCSBackend(StorageBackend):
         return local.bucket
 
     def _key(self, path: str) -> str:
-        clean = posixpath.normpath("/" + path).lstrip("/")
-        return "/".join(part for part in (self.prefix, clean) if part)
+        return object_key(self.prefix, path)
 
     @contextmanager
     def _errors(self, action: str, path: str) -> Iterator[None]:

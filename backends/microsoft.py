@@ -27,7 +27,6 @@ import importlib
 import ipaddress
 import logging
 import os
-import posixpath
 from collections.abc import Iterator
 from collections.abc import Mapping
 from contextlib import contextmanager
@@ -41,6 +40,7 @@ from backends.base import ObjectNotFound
 from backends.base import StorageBackend
 from backends.base import StorageError
 from backends.base import StoredObject
+from backends.base import object_key
 
 PAGE_SIZE = 1000
 READ_ATTEMPTS = 3
@@ -188,8 +188,7 @@ class MicrosoftBlobBackend(StorageBackend):
         return service.get_container_client(self.container_name)
 
     def _key_for(self, path: str) -> str:
-        clean = posixpath.normpath("/" + path).lstrip("/")
-        return "/".join(part for part in (self.prefix, clean) if part)
+        return object_key(self.prefix, path)
 
     @contextmanager
     def _errors(self, action: str, path: str) -> Iterator[None]:

@@ -30,7 +30,6 @@ from __future__ import annotations
 import email.utils
 import mimetypes
 import os
-import posixpath
 import re
 import threading
 import time
@@ -49,6 +48,7 @@ from backends.base import ObjectNotFound
 from backends.base import StorageBackend
 from backends.base import StorageError
 from backends.base import StoredObject
+from backends.base import object_key
 
 WRITER_META = "x-object-meta-chartmuseum-writer"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -191,8 +191,7 @@ class OpenstackSwiftBackend(StorageBackend):
         return cls(config.storage_openstack_container, config.storage_openstack_prefix, settings)
 
     def _key(self, path: str) -> str:
-        clean = posixpath.normpath("/" + path).lstrip("/")
-        return "/".join(part for part in (self.prefix, clean) if part)
+        return object_key(self.prefix, path)
 
     def _conn(self) -> Any:
         """This thread's Connection (new after a fork), starting from the shared token."""

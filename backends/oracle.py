@@ -33,6 +33,7 @@ from backends.base import ObjectNotFound
 from backends.base import StorageBackend
 from backends.base import StorageError
 from backends.base import StoredObject
+from backends.base import object_key
 
 _NS = 1_000_000_000
 ENDPOINT_ENV = "ORACLE_OBJECT_STORAGE_ENDPOINT"
@@ -183,7 +184,7 @@ class OracleOSBackend(StorageBackend):
                 raise
 
     def _key(self, path: str) -> str:
-        return "/".join(p for p in (self.prefix, path.strip("/")) if p)
+        return object_key(self.prefix, path)
 
     def list_objects(self, prefix: str) -> list[ObjectInfo]:
         """Objects directly in ``prefix`` (delimiter ``/``, every page)."""

@@ -26,7 +26,6 @@ from __future__ import annotations
 import ipaddress
 import os
 import threading
-import time
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -39,6 +38,7 @@ from backends.base import ObjectNotFound
 from backends.base import StorageBackend
 from backends.base import StorageError
 from backends.base import StoredObject
+from backends.base import object_key
 
 DEFAULT_ENDPOINT = "cos.ap-guangzhou.myqcloud.com"
 SECRET_ID_ENV = "TENCENT_CLOUD_COS_SECRET_ID"
@@ -164,7 +164,7 @@ class TencentCOSBackend(StorageBackend):
         return cos.CosS3Client(config, retry=1)
 
     def _key(self, path: str) -> str:
-        return "/".join(p for p in (self.prefix, path.strip("/")) if p)
+        return object_key(self.prefix, path)
 
     @staticmethod
     def _status(exc: Exception) -> int:
@@ -262,14 +262,11 @@ class TencentCOSBackend(StorageBackend):
             if self._exists_error(exc):
                 raise ObjectExists(path) from exc
             raise self._error("put", path, exc) from exc
-        stat = self.stat_object(path)
-        modified = stat.last_modified_ns if stat else time.time_ns() // _NS * _NS
-        return ObjectInfo(path, modified, len(content))
+        return self.stored_info(path, len(content))
 
     def delete_object(self, path: str) -> None:
         """HEAD Object (DELETE cannot tell a missing key), then DELETE Object."""
-        if self.stat_object(path) is None:
-            raise ObjectNotFound(f"{path}: no such object")
+        self.require_object(path)
         try:
             self._client().delete_object(Bucket=self.bucket, Key=self._key(path))
         except _cos_errors() as exc:

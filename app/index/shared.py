@@ -135,15 +135,39 @@ class JournalCursor:
 class TenantState(ABC):
     """Where a tenant's shared snapshot and journal live (files, or Redis)."""
 
-    repo: str
+    def __init__(self, repo: str) -> None:
+        self.repo = repo
+        self._thread_lock = threading.RLock()
+        self._depth = 0
 
     @abstractmethod
     def exists(self) -> bool:
         """True once some worker has built or changed this tenant's state."""
 
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Exclusive access for changes, across threads, processes (and instances).
+
+        Re-entrant within one thread: nested uses share the outermost lock.
+        """
+        with self._thread_lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            with self._acquire():
+                self._depth = 1
+                try:
+                    yield
+                finally:
+                    self._depth = 0
+
     @abstractmethod
-    def locked(self) -> contextlib.AbstractContextManager[None]:
-        """Exclusive access for changes, across threads, processes (and instances)."""
+    def _acquire(self) -> contextlib.AbstractContextManager[None]:
+        """The lock shared with other processes (and instances)."""
 
     @abstractmethod
     def read_snapshot(self) -> Snapshot | None:
@@ -207,10 +231,8 @@ class SharedState(TenantState):
     """The shared snapshot and journal of one tenant, in ``folder``."""
 
     def __init__(self, folder: str, repo: str = "") -> None:
+        super().__init__(repo)
         self.folder = folder
-        self.repo = repo
-        self._thread_lock = threading.RLock()
-        self._depth = 0
 
     @staticmethod
     def existing_repos(cache_dir: str) -> list[str]:
@@ -241,30 +263,17 @@ class SharedState(TenantState):
         return os.path.join(self.folder, name)
 
     @contextlib.contextmanager
-    def locked(self) -> Iterator[None]:
-        """Exclusive across threads and processes (flock on a per-tenant lock file).
-
-        Re-entrant within one thread: nested uses share the outermost lock.
-        """
-        with self._thread_lock:
-            if self._depth:
-                self._depth += 1
-                try:
-                    yield
-                finally:
-                    self._depth -= 1
-                return
-            if not os.path.isdir(self.folder):
-                os.makedirs(self.folder, exist_ok=True)
-                self._replace("repo", self.repo.encode())
-            fd = os.open(self._path("lock"), os.O_RDWR | os.O_CREAT, 0o644)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                self._depth = 1
-                yield
-            finally:
-                self._depth = 0
-                os.close(fd)
+    def _acquire(self) -> Iterator[None]:
+        """flock on the tenant's lock file."""
+        if not os.path.isdir(self.folder):
+            os.makedirs(self.folder, exist_ok=True)
+            self._replace("repo", self.repo.encode())
+        fd = os.open(self._path("lock"), os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
 
     # -- snapshot ----------------------------------------------------------------------------
     def read_snapshot(self) -> Snapshot | None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -46,37 +45,26 @@ class RedisTenantState(TenantState):
     """One tenant's snapshot and journal in Redis."""
 
     def __init__(self, client: Any, repo: str) -> None:
+        super().__init__(repo)
         self.client = client
-        self.repo = repo
         self.key = PREFIX + hashlib.sha256(repo.encode()).hexdigest()[:24]
-        self._thread_lock = threading.RLock()
-        self._depth = 0
 
     def exists(self) -> bool:
         with _redis_errors():
             return bool(self.client.sismember(TENANTS, self.repo))
 
     @contextlib.contextmanager
-    def locked(self) -> Iterator[None]:
-        with self._thread_lock:
-            if self._depth:
-                self._depth += 1
-                try:
-                    yield
-                finally:
-                    self._depth -= 1
-                return
-            with _redis_errors():
-                lock = self.client.lock(self.key + ":lock", timeout=LOCK_TIMEOUT)
-                lock.acquire(blocking=True)
-                self.client.sadd(TENANTS, self.repo)
-            try:
-                self._depth = 1
-                yield
-            finally:
-                self._depth = 0
-                with _redis_errors(), contextlib.suppress(Exception):
-                    lock.release()
+    def _acquire(self) -> Iterator[None]:
+        """A Redis lock (SET NX with expiry, released by token)."""
+        with _redis_errors():
+            lock = self.client.lock(self.key + ":lock", timeout=LOCK_TIMEOUT)
+            lock.acquire(blocking=True)
+            self.client.sadd(TENANTS, self.repo)
+        try:
+            yield
+        finally:
+            with _redis_errors(), contextlib.suppress(Exception):
+                lock.release()
 
     def read_snapshot(self) -> Snapshot | None:
         with _redis_errors():
