@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -13,6 +12,7 @@ from contextlib import contextmanager
 
 import requests
 
+from tests.backends.servers import stop_group
 from tests.helpers import free_port
 
 #: where .ci/deps/microsoft.sh installs Azurite; AZURITE_BLOB_BIN overrides it
@@ -53,14 +53,7 @@ def _wait_ready(proc: subprocess.Popen[bytes], url: str, log: str, timeout: floa
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is not None:
-        return
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    stop_group(proc)
 
 
 @contextmanager

@@ -25,7 +25,6 @@ import hashlib
 import hmac
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -273,12 +272,11 @@ def fake_bos(ak: str, sk: str, buckets: list[str]) -> Iterator[str]:
             raise RuntimeError(f"fake BOS did not start (exit {proc.wait(10)})")
         yield f"http://127.0.0.1:{int(line.split()[1])}"
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        from tests.backends.servers import (
+            stop_group,
+        )  # parent side only: the child runs as a script
+
+        stop_group(proc)
 
 
 def main() -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from contextlib import contextmanager
 
 import requests
 
+from tests.backends.servers import stop_group
 from tests.helpers import free_port
 
 INSTALL_HINT = "apt-get install etcd-server (see .ci/deps/etcd.sh)"
@@ -43,14 +43,7 @@ def _wait_ready(
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is not None:
-        return
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    stop_group(proc)
 
 
 def make_tls(folder: str) -> dict[str, str]:

