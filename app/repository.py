@@ -218,6 +218,9 @@ class Repository:
 
         :raises NotFound: with the backend's message when there is nothing to delete.
         """
+        if not self.store.exists(repo):  # no state is created for repositories that don't exist
+            filename = package_filename(name, version)
+            raise NotFound(f"remove {storage_path(repo, filename)}: no such file or directory")
         with self.store.mutating(repo) as tenant:
             filename = self._stored_name(tenant, name, version)
             try:

@@ -109,8 +109,8 @@ class IndexStore:
         with self._lock:
             return list(self._tenants.values())
 
-    def _known(self, repo: str) -> bool:
-        """Whether ``repo`` exists: touched before, or present in storage."""
+    def exists(self, repo: str) -> bool:
+        """Whether repository ``repo`` exists: touched before, or present in storage."""
         if not repo or repo in self._tenants:
             return True
         with contextlib.suppress(StateUnavailable):
@@ -134,7 +134,7 @@ class IndexStore:
         Reads of a repository that does not exist answer an empty index without creating
         any state, so arbitrary URLs cannot grow memory, disk or metrics.
         """
-        if not self._known(repo):
+        if not self.exists(repo):
             return self._empty(repo)
         tenant = self.tenant(repo)
         with tenant.lock:

@@ -126,3 +126,12 @@ def test_context_path_and_chart_url_per_tenant(make_app) -> None:
     assert described["urls"] == ["https://h.example/cm/org1/charts/mychart-0.1.0.tgz"]
     assert client.get("/cm/org1/index.yaml").status_code == 200
     assert client.get("/org1/index.yaml").status_code == 404
+
+
+def test_delete_in_unknown_tenant_creates_nothing(make_app, storage: str) -> None:
+    client = make_app(depth=1).test_client()
+    response = client.delete("/api/ghost/charts/mychart/0.1.0")
+    assert response.status_code == 404
+    assert not os.path.exists(os.path.join(storage, "ghost"))
+    tenants = os.path.join(storage, ".chartmuseum", "tenants")
+    assert not os.path.exists(tenants) or os.listdir(tenants) == []
