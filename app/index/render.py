@@ -5,6 +5,9 @@ the go-yaml v2 emitter; ``--json-index`` and the API use Go's ``encoding/json``.
 with a generic library is far too slow for large repositories, so each chart-version record is
 serialised once into a fragment (:func:`yaml_entry`, :func:`json_entry`) and an index is the
 join of those fragments (:func:`render_yaml_index`, :func:`render_json_index`).
+
+The records themselves are built by :func:`chart_version_record`, which lives in
+:mod:`app.index.records` and is re-exported here.
 """
 
 from __future__ import annotations
@@ -13,13 +16,13 @@ import datetime
 import json
 import re
 import time
-from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
 from typing import Any
 from typing import Final
 
 from app.index import yamlscalar
+from app.index.records import chart_version_record as chart_version_record
 
 _encode_json = json.JSONEncoder(
     ensure_ascii=False, separators=(",", ":"), check_circular=False
@@ -179,124 +182,6 @@ def _ordered_keys(mapping: dict[str, Any]) -> tuple[str, ...]:
             _orders.clear()
         _orders[keys] = order
     return order
-
-
-# -- chart-version record (section 4.11) ------------------------------------------------------
-def _text(value: Any) -> str:
-    return "" if value is None else str(value)
-
-
-def _strings(value: Any) -> list[str]:
-    return [_text(item) for item in value or ()]
-
-
-def _maintainer(item: Any) -> dict[str, str] | None:
-    if not isinstance(item, dict):
-        return None
-    fields = (("name", item.get("name")), ("email", item.get("email")), ("url", item.get("url")))
-    return {key: _text(value) for key, value in fields if value}
-
-
-def _maintainers(value: Any) -> list[dict[str, str] | None]:
-    return [_maintainer(item) for item in value]
-
-
-def _annotations(value: Any) -> dict[str, str]:
-    return {_text(key): _text(value[key]) for key in sorted(value, key=_text)}
-
-
-def _flag(value: Any) -> bool:
-    return value is True
-
-
-def _json_value(value: Any) -> Any:
-    """Free-form data as it comes back from Go's JSON round trip (sorted keys, whole floats)."""
-    if isinstance(value, dict):
-        pairs = sorted((_json_map_key(k), _json_value(v)) for k, v in value.items())
-        return dict(pairs)
-    if isinstance(value, list | tuple):
-        return [_json_value(item) for item in value]
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
-        return int(value)
-    return value
-
-
-def _json_map_key(key: Any) -> str:
-    if isinstance(key, bool):
-        return "true" if key else "false"
-    return "null" if key is None else str(key)
-
-
-_Converter = Callable[[Any], Any]
-
-
-def _put(target: dict[str, Any], source: dict[str, Any], key: str, convert: _Converter) -> None:
-    value = source.get(key)
-    value = convert(value) if value else None
-    if value:
-        target[key] = value
-
-
-def _dependency(item: Any) -> dict[str, Any] | None:
-    if not isinstance(item, dict):
-        return None
-    dep: dict[str, Any] = {"name": _text(item.get("name"))}
-    _put(dep, item, "version", _text)
-    dep["repository"] = _text(item.get("repository"))
-    for key, convert in _DEPENDENCY_TAIL:
-        _put(dep, item, key, convert)
-    return dep
-
-
-def _dependencies(value: Any) -> list[dict[str, Any] | None]:
-    return [_dependency(item) for item in value]
-
-
-_DEPENDENCY_TAIL: Final[tuple[tuple[str, _Converter], ...]] = (
-    ("condition", _text),
-    ("tags", _strings),
-    ("enabled", _flag),
-    ("import-values", _json_value),
-    ("alias", _text),
-)
-_METADATA_FIELDS: Final[tuple[tuple[str, _Converter], ...]] = (
-    ("name", _text),
-    ("home", _text),
-    ("sources", _strings),
-    ("version", _text),
-    ("description", _text),
-    ("keywords", _strings),
-    ("maintainers", _maintainers),
-    ("icon", _text),
-    ("apiVersion", _text),
-    ("condition", _text),
-    ("tags", _text),
-    ("appVersion", _text),
-    ("deprecated", _flag),
-    ("annotations", _annotations),
-    ("kubeVersion", _text),
-    ("dependencies", _dependencies),
-    ("type", _text),
-)
-
-
-def chart_version_record(
-    metadata: dict[str, Any], *, urls: list[str], created: str, digest: str
-) -> dict[str, Any]:
-    """The chart-version object of section 4.11, keys in ChartMuseum's JSON order.
-
-    Empty fields are left out, except ``urls``, ``created`` and ``digest``; ``apiVersion``
-    defaults to ``v1``; ``deprecated`` appears only when true.
-    """
-    if not metadata.get("apiVersion"):
-        metadata = {**metadata, "apiVersion": "v1"}
-    record: dict[str, Any] = {}
-    for key, convert in _METADATA_FIELDS:
-        _put(record, metadata, key, convert)
-    record["urls"] = list(urls)
-    record["created"] = created
-    record["digest"] = digest
-    return record
 
 
 # -- YAML ----------------------------------------------------------------------------------------
