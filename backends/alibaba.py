@@ -34,6 +34,7 @@ from backends.base import ObjectNotFound
 from backends.base import StorageBackend
 from backends.base import StorageError
 from backends.base import StoredObject
+from backends.base import folder_key
 from backends.base import object_key
 
 DEFAULT_ENDPOINT = "oss-cn-hangzhou.aliyuncs.com"
@@ -140,8 +141,7 @@ class AlibabaOSSBackend(StorageBackend):
 
     def list_objects(self, prefix: str) -> list[ObjectInfo]:
         """Objects directly in ``prefix`` (ListObjects, delimiter ``/``, every page)."""
-        folder = self._key(prefix)
-        folder = folder + "/" if folder else ""
+        folder = folder_key(self.prefix, prefix)
         found: list[ObjectInfo] = []
         marker = ""
         try:

@@ -29,6 +29,7 @@ from backends.base import ObjectNotFound
 from backends.base import StorageBackend
 from backends.base import StorageError
 from backends.base import StoredObject
+from backends.base import folder_key
 from backends.base import object_key
 
 _NS = 1_000_000_000
@@ -134,8 +135,7 @@ class BaiduBOSBackend(StorageBackend):
 
     def list_objects(self, prefix: str) -> list[ObjectInfo]:
         """Objects directly in ``prefix`` (delimiter ``/``, every page)."""
-        folder = self._key(prefix)
-        folder = folder + "/" if folder else ""
+        folder = folder_key(self.prefix, prefix)
         found: list[ObjectInfo] = []
         marker = None
         try:

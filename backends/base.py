@@ -50,6 +50,13 @@ def object_key(prefix: str, path: str) -> str:
     return "/".join(part for part in (prefix.strip("/"), clean) if part)
 
 
+def folder_key(prefix: str, folder: str) -> str:
+    """The key prefix that lists exactly the objects directly in ``folder``: ends in ``/``
+    (so ``org1x.tgz`` never shows up in ``org1``), or is empty for the very top."""
+    key = object_key(prefix, folder)
+    return key + "/" if key else ""
+
+
 class StorageBackend(ABC):
     """Four operations on objects, plus conveniences a backend may override."""
 

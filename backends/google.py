@@ -33,6 +33,7 @@ from backends.base import ObjectNotFound
 from backends.base import StorageBackend
 from backends.base import StorageError
 from backends.base import StoredObject
+from backends.base import folder_key
 from backends.base import object_key
 
 PAGE_SIZE = 1000
@@ -172,8 +173,7 @@ class GoogleCSBackend(StorageBackend):
 
     def list_objects(self, prefix: str) -> list[ObjectInfo]:
         """Blobs directly under ``<prefix>/<folder>/``, every page."""
-        folder = self._key(prefix)
-        start = folder + "/" if folder else ""
+        start = folder_key(self.prefix, prefix)
         found: list[ObjectInfo] = []
         try:
             with self._errors("list", prefix or "/"):

@@ -40,6 +40,7 @@ from backends.base import ObjectNotFound
 from backends.base import StorageBackend
 from backends.base import StorageError
 from backends.base import StoredObject
+from backends.base import folder_key
 from backends.base import object_key
 
 PAGE_SIZE = 1000
@@ -221,8 +222,7 @@ class MicrosoftBlobBackend(StorageBackend):
 
     def list_objects(self, prefix: str) -> list[ObjectInfo]:
         """Blobs directly under ``<prefix>/<folder>/``, every page."""
-        folder = self._key_for(prefix)
-        start = folder + "/" if folder else ""
+        start = folder_key(self.prefix, prefix)
         found: list[ObjectInfo] = []
         with self._errors("list", prefix or "/"):
             items = self._container().walk_blobs(

@@ -48,6 +48,7 @@ from backends.base import ObjectNotFound
 from backends.base import StorageBackend
 from backends.base import StorageError
 from backends.base import StoredObject
+from backends.base import folder_key
 from backends.base import object_key
 
 WRITER_META = "x-object-meta-chartmuseum-writer"
@@ -227,8 +228,7 @@ class OpenstackSwiftBackend(StorageBackend):
 
     def list_objects(self, prefix: str) -> list[ObjectInfo]:
         """Objects directly inside ``prefix``, all pages."""
-        base = self._key(prefix)
-        start, marker, found = f"{base}/" if base else "", "", []
+        start, marker, found = folder_key(self.prefix, prefix), "", []
         while True:
             query = {"prefix": start, "delimiter": "/", "marker": marker, "limit": self.page_size}
             try:
