@@ -57,11 +57,6 @@ class NotFound(ChartMuseumError):
     message = "not found"
 
 
-class MethodNotAllowed(ChartMuseumError):
-    status_code = 405
-    message = "method not allowed"
-
-
 class Conflict(ChartMuseumError):
     status_code = 409
     message = "file already exists"
@@ -79,11 +74,6 @@ class InsufficientStorage(ChartMuseumError):
 
 class ServerError(ChartMuseumError):
     status_code = 500
-
-
-class Unavailable(ChartMuseumError):
-    status_code = 503
-    message = "service unavailable"
 
 
 def json_error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:

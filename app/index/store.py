@@ -104,11 +104,6 @@ class IndexStore:
         """Every tenant that has state, whichever worker or instance created it."""
         return self.states.existing_repos()
 
-    def known_tenants(self) -> list[Tenant]:
-        """Tenants this process has touched."""
-        with self._lock:
-            return list(self._tenants.values())
-
     def exists(self, repo: str) -> bool:
         """Whether repository ``repo`` exists: touched before, or present in storage."""
         if not repo or repo in self._tenants:

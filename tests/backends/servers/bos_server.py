@@ -24,8 +24,6 @@ import contextlib
 import hashlib
 import hmac
 import json
-import os
-import subprocess
 import sys
 import threading
 import time
@@ -262,21 +260,11 @@ class Handler(BaseHTTPRequestHandler):
 @contextlib.contextmanager
 def fake_bos(ak: str, sk: str, buckets: list[str]) -> Iterator[str]:
     """Run this fake in a child process; yields its endpoint ``http://127.0.0.1:<port>``."""
-    cmd = [sys.executable, os.path.abspath(__file__), "--ak", ak, "--sk", sk]
-    cmd += [arg for bucket in buckets for arg in ("--bucket", bucket)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, start_new_session=True)
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline().decode()  # printed once listening
-        if not line.startswith("PORT "):
-            raise RuntimeError(f"fake BOS did not start (exit {proc.wait(10)})")
-        yield f"http://127.0.0.1:{int(line.split()[1])}"
-    finally:
-        from tests.backends.servers import (
-            stop_group,
-        )  # parent side only: the child runs as a script
+    from tests.backends.servers import child_server  # parent side: the child runs as a script
 
-        stop_group(proc)
+    args = ["--ak", ak, "--sk", sk, *[a for b in buckets for a in ("--bucket", b)]]
+    with child_server(__file__, args, "fake BOS") as url:
+        yield url
 
 
 def main() -> None:

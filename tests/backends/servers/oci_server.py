@@ -25,9 +25,7 @@ import base64
 import contextlib
 import hashlib
 import json
-import os
 import re
-import subprocess
 import sys
 import threading
 import time
@@ -339,21 +337,12 @@ _JSON = {"Content-Type": "application/json"}
 @contextlib.contextmanager
 def fake_oci(namespace: str, key_id: str, modulus: int, exponent: int) -> Iterator[str]:
     """Run this fake in a child process; yields its endpoint ``http://127.0.0.1:<port>``."""
-    cmd = [sys.executable, os.path.abspath(__file__), "--namespace", namespace]
-    cmd += ["--key-id", key_id, "--modulus", str(modulus), "--exponent", str(exponent)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, start_new_session=True)
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline().decode()  # printed once listening
-        if not line.startswith("PORT "):
-            raise RuntimeError(f"fake OCI did not start (exit {proc.wait(10)})")
-        yield f"http://127.0.0.1:{int(line.split()[1])}"
-    finally:
-        from tests.backends.servers import (
-            stop_group,
-        )  # parent side only: the child runs as a script
+    from tests.backends.servers import child_server  # parent side: the child runs as a script
 
-        stop_group(proc)
+    args = ["--namespace", namespace, "--key-id", key_id]
+    args += ["--modulus", str(modulus), "--exponent", str(exponent)]
+    with child_server(__file__, args, "fake OCI") as url:
+        yield url
 
 
 def main() -> None:
