@@ -5,9 +5,11 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test setup system-deps lint bench chart-upload
+.PHONY: run test setup system-deps lint bench chart-upload image image-push
 
 URL ?= http://localhost:8080
+# the image the bundled chart deploys by default: chartmuseum:<appVersion>
+IMAGE ?= chartmuseum:$(shell sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}$$/\1/p' helm-chart/Chart.yaml)
 
 $(BIN)/chartmuseum: setup.cfg pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -38,3 +40,13 @@ bench: setup
 # package helm-chart/ and upload it to a running server: make chart-upload URL=http://host:8080
 chart-upload: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash deploy/package-and-upload.sh $(URL)
+
+# build the server's image from the Dockerfile, tagged as the bundled chart expects
+image:
+	docker build -t $(IMAGE) .
+
+# tag and push it to a registry: make image-push REGISTRY=registry.example.com
+image-push: image
+	@test -n "$(REGISTRY)" || { echo "make image-push needs REGISTRY=<registry host[/path]>" >&2; exit 2; }
+	docker tag $(IMAGE) $(REGISTRY)/$(IMAGE)
+	docker push $(REGISTRY)/$(IMAGE)

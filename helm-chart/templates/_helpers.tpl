@@ -30,6 +30,9 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | 
 {{ include "chartmuseum.selectorLabels" . }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
 {{- end -}}
 
 {{- define "chartmuseum.serviceAccountName" -}}
@@ -46,6 +49,28 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- else -}}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion (toString .Values.image.tag)) -}}
 {{- end -}}
+{{- end -}}
+
+{{/*
+Pull secrets from imagePullSecrets ({name: ...}), image.pullSecrets,
+volumePermissions.image.pullSecrets and global.imagePullSecrets (names or {name: ...}),
+without repeats; as a YAML list, or nothing.
+*/}}
+{{- define "chartmuseum.imagePullSecrets" -}}
+{{- $global := index (.Values.global | default dict) "imagePullSecrets" | default list -}}
+{{- $all := concat (.Values.imagePullSecrets | default list) (.Values.image.pullSecrets | default list) (.Values.volumePermissions.image.pullSecrets | default list) $global -}}
+{{- $names := list -}}
+{{- range $all -}}
+{{- if kindIs "map" . -}}{{- $names = append $names .name -}}{{- else -}}{{- $names = append $names (toString .) -}}{{- end -}}
+{{- end -}}
+{{- range uniq $names }}
+- name: {{ . }}
+{{- end -}}
+{{- end -}}
+
+{{/* ChartMuseum's Go image, as ChartMuseum's chart names it (or a mirror of it). */}}
+{{- define "chartmuseum.isGoImage" -}}
+{{- if regexMatch "(^|/)(helm|chartmuseum)/chartmuseum$" (toString .Values.image.repository) -}}true{{- end -}}
 {{- end -}}
 
 {{/* A value as an env var string: whole numbers without exponent, booleans as true/false. */}}
@@ -83,19 +108,58 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if and (eq (include "chartmuseum.storage" .) "local") .Values.persistence.enabled -}}true{{- end -}}
 {{- end -}}
 
+{{/*
+Whether the chart creates the claim: whenever persistence is on without an existing claim,
+whatever the storage (as ChartMuseum's chart does), so an upgrade never deletes a claim.
+*/}}
+{{- define "chartmuseum.createsClaim" -}}
+{{- if and .Values.persistence.enabled (not .Values.persistence.existingClaim) -}}true{{- end -}}
+{{- end -}}
+
 {{- define "chartmuseum.claimName" -}}
 {{- default (include "chartmuseum.fullname" .) .Values.persistence.existingClaim -}}
 {{- end -}}
 
-{{/* env.secret entries that are set. */}}
+{{/* env.secret entries that are set (none when env.existingSecret is used instead). */}}
 {{- define "chartmuseum.secretEnv" -}}
 {{- $out := dict -}}
+{{- if not .Values.env.existingSecret -}}
 {{- range $name, $value := .Values.env.secret -}}
 {{- if include "chartmuseum.isSet" $value -}}
 {{- $_ := set $out $name (include "chartmuseum.envValue" $value) -}}
 {{- end -}}
 {{- end -}}
+{{- end -}}
 {{- toJson $out -}}
+{{- end -}}
+
+{{/* env.existingSecretMappings entries that are set (env var -> key). */}}
+{{- define "chartmuseum.mappedEnv" -}}
+{{- $out := dict -}}
+{{- if .Values.env.existingSecret -}}
+{{- range $name, $key := .Values.env.existingSecretMappings -}}
+{{- if include "chartmuseum.isSet" $key -}}
+{{- $_ := set $out $name (toString $key) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- toJson $out -}}
+{{- end -}}
+
+{{/*
+Where the Google key file comes from: [Secret name, key], or [] (see gcp.secret in values).
+*/}}
+{{- define "chartmuseum.gcpSource" -}}
+{{- $mapped := include "chartmuseum.mappedEnv" . | fromJson -}}
+{{- if and .Values.env.secret.GOOGLE_CREDENTIALS_JSON (not .Values.env.existingSecret) -}}
+{{- list (include "chartmuseum.fullname" .) "GOOGLE_CREDENTIALS_JSON" | toJson -}}
+{{- else if .Values.gcp.secret.name -}}
+{{- list .Values.gcp.secret.name .Values.gcp.secret.key | toJson -}}
+{{- else if hasKey $mapped "GOOGLE_CREDENTIALS_JSON" -}}
+{{- list .Values.env.existingSecret $mapped.GOOGLE_CREDENTIALS_JSON | toJson -}}
+{{- else -}}
+[]
+{{- end -}}
 {{- end -}}
 
 {{/*
@@ -110,6 +174,9 @@ local storage folder, mounted key and certificate paths), which wins over env.op
 {{- end -}}
 {{- end -}}
 {{- $_ := set $out "STORAGE" (include "chartmuseum.storage" .) -}}
+{{- if .Values.serviceMonitor.enabled -}}
+{{- $_ := set $out "ENABLE_METRICS" "true" -}}
+{{- end -}}
 {{- $_ := set $out "PORT" (include "chartmuseum.envValue" .Values.containerPort) -}}
 {{- if eq (include "chartmuseum.storage" .) "local" -}}
 {{- $_ := set $out "STORAGE_LOCAL_ROOTDIR" .Values.persistence.path -}}
@@ -121,16 +188,16 @@ local storage folder, mounted key and certificate paths), which wins over env.op
 {{- $_ := set $out "TLS_CA_CERT" "/etc/chartmuseum/tls/ca.crt" -}}
 {{- end -}}
 {{- end -}}
-{{- if .Values.bearerAuth.secret.enabled -}}
+{{- if include "chartmuseum.on" .Values.bearerAuth.secret.enabled -}}
 {{- $_ := set $out "AUTH_CERT_PATH" "/var/keys/public-key.pem" -}}
 {{- end -}}
-{{- if .Values.gcp.secret.enabled -}}
-{{- $_ := set $out "GOOGLE_APPLICATION_CREDENTIALS" (printf "/etc/secrets/google/%s" .Values.gcp.secret.key) -}}
+{{- if include "chartmuseum.on" .Values.gcp.secret.enabled -}}
+{{- $_ := set $out "GOOGLE_APPLICATION_CREDENTIALS" "/etc/secrets/google/credentials.json" -}}
 {{- end -}}
-{{- if .Values.oracle.secret.enabled -}}
-{{- $_ := set $out "OCI_CONFIG_FILE" (printf "/etc/chartmuseum/oci/%s" .Values.oracle.secret.config) -}}
+{{- if and (include "chartmuseum.on" .Values.oracle.secret.enabled) (not (hasKey $out "OCI_CONFIG_FILE")) -}}
+{{- $_ := set $out "OCI_CONFIG_FILE" "/home/chartmuseum/.oci/config" -}}
 {{- end -}}
-{{- if .Values.etcd.secret.enabled -}}
+{{- if include "chartmuseum.on" .Values.etcd.secret.enabled -}}
 {{- $_ := set $out "STORAGE_ETCD_CAFILE" "/etc/chartmuseum/etcd/ca.crt" -}}
 {{- $_ := set $out "STORAGE_ETCD_CERTFILE" "/etc/chartmuseum/etcd/tls.crt" -}}
 {{- $_ := set $out "STORAGE_ETCD_KEYFILE" "/etc/chartmuseum/etcd/tls.key" -}}
@@ -138,13 +205,18 @@ local storage folder, mounted key and certificate paths), which wins over env.op
 {{- toJson $out -}}
 {{- end -}}
 
+{{/* An enabled-style value: true, or a string such as "enabled"; not false, "false", "0", "". */}}
+{{- define "chartmuseum.on" -}}
+{{- if and . (not (has (lower (toString .)) (list "false" "0" "no" "off"))) -}}true{{- end -}}
+{{- end -}}
+
 {{/* Fail early on combinations the schema cannot express. */}}
 {{- define "chartmuseum.validate" -}}
 {{- $open := .Values.env.open -}}
-{{- if .Values.extraArgs -}}
-{{- fail "extraArgs is not supported: the container runs gunicorn; set each option as env.open.<ENV_VAR> (see the README's configuration reference)" -}}
+{{- if and (include "chartmuseum.isGoImage" .) (not .Values.image.allowGoServer) -}}
+{{- fail (printf "image.repository is %s, ChartMuseum's Go server (a values file copied from ChartMuseum's chart names it), but this chart deploys the Python server. Remove image.repository and image.tag from your values to use the image this chart is built for (see `make image` in the README), or set image.allowGoServer=true to deploy the Go server on purpose." .Values.image.repository) -}}
 {{- end -}}
-{{- if and (include "chartmuseum.truthy" $open.BEARER_AUTH) (not .Values.bearerAuth.secret.enabled) (not $open.AUTH_CERT_PATH) -}}
+{{- if and (include "chartmuseum.truthy" $open.BEARER_AUTH) (not (include "chartmuseum.on" .Values.bearerAuth.secret.enabled)) (not $open.AUTH_CERT_PATH) -}}
 {{- fail "env.open.BEARER_AUTH needs the token issuer's public key: set bearerAuth.secret.enabled (and publicKeySecret or publicKey)" -}}
 {{- end -}}
 {{- if and (include "chartmuseum.truthy" $open.BEARER_AUTH) (or (not $open.AUTH_REALM) (not $open.AUTH_SERVICE)) -}}
@@ -153,55 +225,96 @@ local storage folder, mounted key and certificate paths), which wins over env.op
 {{- if and (eq (lower (toString (default "" $open.CACHE))) "redis") (not $open.CACHE_REDIS_ADDR) -}}
 {{- fail "env.open.CACHE=redis needs env.open.CACHE_REDIS_ADDR (host:port)" -}}
 {{- end -}}
-{{- if and .Values.serviceMonitor.enabled (not (include "chartmuseum.truthy" $open.ENABLE_METRICS)) -}}
-{{- fail "serviceMonitor.enabled needs env.open.ENABLE_METRICS: true" -}}
-{{- end -}}
 {{- if and .Values.tls.enabled (not .Values.tls.secretName) -}}
 {{- fail "tls.enabled needs tls.secretName (a kubernetes.io/tls Secret)" -}}
 {{- end -}}
-{{- if and .Values.gcp.secret.enabled (not .Values.gcp.secret.name) -}}
-{{- fail "gcp.secret.enabled needs gcp.secret.name" -}}
+{{- if and (include "chartmuseum.on" .Values.gcp.secret.enabled) (not (include "chartmuseum.gcpSource" . | fromJsonArray)) -}}
+{{- fail "gcp.secret.enabled needs gcp.secret.name (or the key file in env.secret.GOOGLE_CREDENTIALS_JSON)" -}}
 {{- end -}}
-{{- if and .Values.oracle.secret.enabled (not .Values.oracle.secret.name) -}}
+{{- if and (include "chartmuseum.on" .Values.oracle.secret.enabled) (not .Values.oracle.secret.name) -}}
 {{- fail "oracle.secret.enabled needs oracle.secret.name" -}}
 {{- end -}}
-{{- if and .Values.etcd.secret.enabled (not .Values.etcd.secret.name) -}}
+{{- if and (include "chartmuseum.on" .Values.etcd.secret.enabled) (not .Values.etcd.secret.name) -}}
 {{- fail "etcd.secret.enabled needs etcd.secret.name" -}}
 {{- end -}}
-{{- if and .Values.env.existingSecretMappings (not .Values.env.existingSecret) -}}
-{{- fail "env.existingSecretMappings needs env.existingSecret (the Secret's name)" -}}
+{{- if and .Values.persistence.pv.enabled (not .Values.persistence.pv.nfs.server) -}}
+{{- fail "persistence.pv.enabled needs persistence.pv.nfs.server and persistence.pv.nfs.path" -}}
 {{- end -}}
+{{- end -}}
+
+{{/*
+The container's arguments: extraArgs, with "--flag value" written as one item split in two.
+*/}}
+{{- define "chartmuseum.args" -}}
+{{- range .Values.extraArgs }}
+{{- if regexMatch "^--?[a-z0-9-]+ +[^=]" . }}
+- {{ regexReplaceAll "^(--?[a-z0-9-]+) +.*$" . "${1}" | quote }}
+- {{ regexReplaceAll "^--?[a-z0-9-]+ +" . "" | quote }}
+{{- else }}
+- {{ . | quote }}
+{{- end }}
+{{- end }}
 {{- end -}}
 
 {{/* The container's env entries (downward API, Secret references, extraEnv), or nothing. */}}
 {{- define "chartmuseum.containerEnv" -}}
-{{- $secretEnv := include "chartmuseum.secretEnv" . | fromJson -}}
-{{- $mapped := .Values.env.existingSecretMappings | default dict -}}
 {{- range $name, $path := .Values.env.field }}
+{{- if include "chartmuseum.isSet" $path }}
 - name: {{ $name }}
   valueFrom:
     fieldRef:
       fieldPath: {{ $path }}
 {{- end }}
-{{- range $name, $value := $secretEnv }}
-{{- if not (and $.Values.env.existingSecret (hasKey $mapped $name)) }}
+{{- end }}
+{{- range $name, $value := include "chartmuseum.secretEnv" . | fromJson }}
 - name: {{ $name }}
   valueFrom:
     secretKeyRef:
       name: {{ include "chartmuseum.fullname" $ }}
       key: {{ $name }}
 {{- end }}
-{{- end }}
-{{- if .Values.env.existingSecret }}
-{{- range $name, $key := $mapped }}
+{{- range $name, $key := include "chartmuseum.mappedEnv" . | fromJson }}
 - name: {{ $name }}
   valueFrom:
     secretKeyRef:
       name: {{ $.Values.env.existingSecret }}
       key: {{ $key }}
 {{- end }}
-{{- end }}
 {{- with .Values.deployment.extraEnv }}
 {{ toYaml . }}
 {{- end }}
+{{- end -}}
+
+{{/* An httpGet probe action on <context path>/health, with probes.<kind>HttpGetConfig. */}}
+{{- define "chartmuseum.probeGet" -}}
+{{- $ := index . 0 -}}
+{{- $kind := index . 1 -}}
+{{- $get := dict "path" (printf "%s/health" (include "chartmuseum.contextPath" $)) "port" "http" -}}
+{{- if $.Values.tls.enabled -}}
+{{- $_ := set $get "scheme" "HTTPS" -}}
+{{- end -}}
+{{- $extra := index $.Values.probes (printf "%sHttpGetConfig" $kind) | default dict -}}
+{{- toYaml (merge $get (deepCopy $extra) (dict "scheme" "HTTP")) -}}
+{{- end -}}
+
+{{/* A Prometheus duration: "30s" as given, a bare number as seconds. */}}
+{{- define "chartmuseum.promDuration" -}}
+{{- if or (kindIs "float64" .) (kindIs "int" .) (kindIs "int64" .) -}}
+{{- printf "%ds" (int64 .) -}}
+{{- else -}}
+{{- . -}}
+{{- end -}}
+{{- end -}}
+
+{{/* An Ingress backend for a service {name, port}: a port number, or a port name. */}}
+{{- define "chartmuseum.ingressBackend" -}}
+{{- $port := toString (include "chartmuseum.envValue" .port) -}}
+service:
+  name: {{ .name }}
+  port:
+    {{- if regexMatch "^[0-9]+$" $port }}
+    number: {{ $port }}
+    {{- else }}
+    name: {{ $port }}
+    {{- end }}
 {{- end -}}

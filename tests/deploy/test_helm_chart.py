@@ -89,7 +89,8 @@ class Rendered:
 
     @property
     def container(self) -> dict[str, Any]:
-        (container,) = self.pod["containers"]
+        """The server's container (sidecars may follow it)."""
+        (container,) = [c for c in self.pod["containers"] if c["name"] == "chartmuseum"]
         return container
 
     def secret_data(self, name: str) -> dict[str, str] | None:
@@ -143,8 +144,9 @@ def render(chart):
 @pytest.fixture(scope="module")
 def vendor_env() -> set[str]:
     """The storage SDKs' variables the schema accepts; each is documented in backends/."""
-    schema = _schema()["properties"]["env"]["properties"]
-    names = set(schema["open"]["properties"]) | set(schema["secret"]["propertyNames"]["enum"])
+    schema = _schema()
+    known = set(schema["definitions"]["envName"]["anyOf"][0]["enum"])
+    names = set(schema["properties"]["env"]["properties"]["open"]["properties"]) | known
     vendor = names - set(OPTION_ENV)
     sources = _backend_sources()
     undocumented = sorted(n for n in vendor if not re.search(rf"\b{n}\b", sources))
@@ -152,9 +154,10 @@ def vendor_env() -> set[str]:
     return vendor
 
 
-def _server_config(env: dict[str, str]):
-    """The server's configuration from the chart's environment (raises on a bad value)."""
-    return normalise(load_config((), {k: v for k, v in env.items() if k in OPTION_ENV}))
+def _server_config(env: dict[str, str], args: list[str] | None = None):
+    """The server's configuration from the chart's environment and command line (raises on
+    a bad value)."""
+    return normalise(load_config(args or (), {k: v for k, v in env.items() if k in OPTION_ENV}))
 
 
 # --- chart metadata, lint and schema ------------------------------------------------------
@@ -203,17 +206,19 @@ def test_values_yaml_uses_server_env_names() -> None:
     "values",
     [
         {"env": {"open": {"STORAGE": "s3"}}},
-        {"env": {"open": {"NOT_AN_OPTION": "1"}}},
-        {"env": {"open": {"PORT": 9000}}},
-        {"env": {"open": {"STORAGE_LOCAL_ROOTDIR": "/data"}}},
+        {"env": {"open": {"STORAGE_AMAZON_BUKET": "typo"}}},
+        {"env": {"open": {"BASIC_AUTH_PASSWORD": "typo"}}},
+        {"env": {"open": {"NOT A NAME": "1"}}},
+        {"env": {"open": {"AWS_SDK_LOAD_CONFIG": {"nested": True}}}},
         {"env": {"open": {"DEPTH": "two"}}},
         {"env": {"open": {"DEPTH": -1}}},
         {"env": {"open": {"WORKERS": 0}}},
         {"env": {"open": {"DISABLE_API": "nope"}}},
         {"env": {"open": {"CACHE_INTERVAL": "300"}}},
         {"env": {"open": {"CACHE": "memcached"}}},
-        {"env": {"secret": {"AWS_SECRET": "x"}}},
-        {"env": {"existingSecretMappings": {"PASSWORD": "password"}}},
+        {"env": {"secret": {"CACHE_REDIS_PASS": "x"}}},
+        {"env": {"existingSecretMappings": {"BASIC_AUTH_PASWORD": "password"}}},
+        {"env": {"field": {"STORAGE_AMAZON_PREFX": "metadata.namespace"}}},
         {"persistance": {"enabled": True}},
         {"persistence": {"size": "lots"}},
         {"persistence": {"path": "relative"}},
@@ -243,11 +248,11 @@ def test_schema_rejects_bad_values(helm, render, values: dict[str, Any]) -> None
             "AUTH_REALM",
         ),
         ({"env": {"open": {"CACHE": "redis"}}}, "CACHE_REDIS_ADDR"),
-        ({"serviceMonitor": {"enabled": True}}, "ENABLE_METRICS"),
-        ({"extraArgs": ["--depth=1"]}, "env.open"),
         ({"tls": {"enabled": True}}, "tls.secretName"),
         ({"gcp": {"secret": {"enabled": True}}}, "gcp.secret.name"),
-        ({"env": {"existingSecretMappings": {"BASIC_AUTH_USER": "user"}}}, "existingSecret"),
+        ({"oracle": {"secret": {"enabled": "enabled"}}}, "oracle.secret.name"),
+        ({"persistence": {"pv": {"enabled": True}}}, "persistence.pv.nfs.server"),
+        ({"image": {"repository": "ghcr.io/helm/chartmuseum"}}, "image.allowGoServer"),
     ],
 )
 def test_inconsistent_values_fail_with_a_message(helm, render, values, message: str) -> None:
@@ -367,8 +372,8 @@ EXPECTED: dict[str, dict[str, Any]] = {
     },
     "oracle": {
         "config": {"storage": "oracle", "storage_oracle_bucket": "my-charts"},
-        "env": {"OCI_CONFIG_FILE": "/etc/chartmuseum/oci/config"},
-        "secret_volume": ("chartmuseum-oci", "/etc/chartmuseum/oci"),
+        "env": {"OCI_CONFIG_FILE": "/home/chartmuseum/.oci/config"},
+        "secret_volume": ("chartmuseum-oci", "/home/chartmuseum/.oci"),
     },
     "baidu": {
         "config": {"storage": "baidu", "storage_baidu_bucket": "my-charts"},
@@ -498,20 +503,26 @@ def test_large_numbers_and_booleans_render_as_the_server_reads_them(render) -> N
     assert config.max_upload_size == 1073741824 and config.disable_delete and config.depth == 1
 
 
-def test_existing_secret_wins_over_chart_secret(render) -> None:
+def test_existing_secret_replaces_env_secret(render) -> None:
+    """As in ChartMuseum's chart: with env.existingSecret, env.secret is not used at all."""
     out = render(
         {
             "env": {
                 "secret": {"BASIC_AUTH_USER": "from-values", "BASIC_AUTH_PASS": "pw"},
                 "existingSecret": "managed",
-                "existingSecretMappings": {"BASIC_AUTH_PASS": "password"},
+                "existingSecretMappings": {
+                    "BASIC_AUTH_PASS": "password",
+                    "CACHE_REDIS_PASSWORD": None,
+                },
             }
         }
     )
     env = out.environment({"managed": {"password": "managed-pw"}})
-    assert env["BASIC_AUTH_USER"] == "from-values"
+    assert "BASIC_AUTH_USER" not in env
     assert env["BASIC_AUTH_PASS"] == "managed-pw"
-    assert [e["name"] for e in out.container["env"]].count("BASIC_AUTH_PASS") == 1
+    assert [e["name"] for e in out.container["env"]] == ["BASIC_AUTH_PASS"]
+    assert not out.all("Secret")
+    assert "env.secret is ignored" in out.notes
 
 
 def test_inline_bearer_public_key_becomes_a_secret(render) -> None:
