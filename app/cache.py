@@ -19,6 +19,7 @@ from cachelib import FileSystemCache
 from cachelib import RedisCache
 
 from app.errors import ConfigError
+from app.index import persisted
 from app.index.entry import IndexEntry
 from app.options import Config
 from backends.base import ObjectInfo
@@ -49,10 +50,16 @@ def redis_client(config: Config) -> Any:
 
 
 def make_cache(cache_dir: str, client: Any = None) -> BaseCache:
-    """Redis when configured (sharing ``client``), else a folder shared by the workers."""
+    """Redis when configured (sharing ``client``), else a folder shared by the workers.
+
+    Either lives in the format version's namespace (:mod:`app.index.persisted`): what it
+    holds is rendered (index entries, parsed charts), so another release must not read it.
+    """
     if client is not None:
-        return RedisCache(host=client, key_prefix="chartmuseum:memo:", default_timeout=0)
-    return FileSystemCache(os.path.join(cache_dir, "memo"), threshold=2000, default_timeout=0)
+        prefix = persisted.redis_prefix() + "memo:"
+        return RedisCache(host=client, key_prefix=prefix, default_timeout=0)
+    folder = os.path.join(persisted.state_root(cache_dir), "memo")
+    return FileSystemCache(folder, threshold=2000, default_timeout=0)
 
 
 def memoized(cache: BaseCache, key: str, compute: Callable[[], T]) -> T:

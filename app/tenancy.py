@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask
 from flask import g
+from flask import request
 from werkzeug.routing import BaseConverter
 from werkzeug.routing import Map
 
@@ -25,6 +26,17 @@ def check_repo(repo: str) -> str:
         if not segment or segment.startswith(".") or "\\" in segment or "\x00" in segment:
             raise BadRequest(f"invalid repository path: {repo}")
     return repo
+
+
+def check_path(path: str) -> str:
+    """Refuse a request path with an empty segment (``//`` anywhere). :raises BadRequest:
+
+    Routing never sees it: werkzeug strips leading slashes before matching, so
+    ``//index.yaml`` would otherwise reach the root repository (and ``/org1//x`` a 404).
+    """
+    if "//" in path:
+        raise BadRequest(f"invalid path: empty segment in {path}")
+    return path
 
 
 def is_single_element(filename: str) -> bool:
@@ -62,12 +74,16 @@ class RepoConverter(BaseConverter):
 
 
 def install_tenancy(app: Flask) -> None:
-    """Register the converter and move the matched tenant from the URL into ``g.repo``."""
+    """Register the converter and move the matched tenant from the URL into ``g.repo``.
+
+    The checks run for every request, routed or not, before any other hook.
+    """
     app.url_map.converters["repo"] = RepoConverter
     app.url_map.merge_slashes = False
 
     @app.url_value_preprocessor
     def _pull_repo(endpoint: str | None, values: dict[str, Any] | None) -> None:
+        check_path(request.environ.get("PATH_INFO", ""))
         repo = values.pop("repo", "") if values else ""
         g.repo = check_repo(repo)
 

@@ -15,7 +15,9 @@ class IndexEntry:
     """A stored package as it appears in a tenant's index.
 
     ``yaml`` and ``json`` are the record already serialised, so that building the whole
-    index is a join of fragments rather than a serialisation of every record.
+    index is a join of fragments rather than a serialisation of every record. They persist
+    as they are: a change to them or to :meth:`to_wire` needs a bump of
+    :data:`app.index.persisted.FORMAT_VERSION`.
     """
 
     filename: str

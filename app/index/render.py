@@ -8,6 +8,9 @@ join of those fragments (:func:`render_yaml_index`, :func:`render_json_index`).
 
 The records themselves are built by :func:`chart_version_record`, which lives in
 :mod:`app.index.records` and is re-exported here.
+
+Fragments are persisted (snapshot, journal, memo): any change to what they contain needs a
+bump of :data:`app.index.persisted.FORMAT_VERSION`.
 """
 
 from __future__ import annotations

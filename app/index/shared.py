@@ -1,9 +1,10 @@
 """Index state shared by every worker process: a snapshot plus an append-only journal.
 
-Layout, one folder per tenant under the cache directory::
+Layout, one folder per tenant under this format version's folder of the cache directory
+(``<cache_dir>/v<N>/tenants/<hash>/``, see :mod:`app.index.persisted`)::
 
     lock      flock()ed by whoever changes the state
-    snapshot  JSON: {"seq", "generated", "token", "url_base", "entries": [...]}
+    snapshot  ``CMSNAP<N>``, then a JSON header and the entries' fragments
     journal   JSON lines, one event each: {"seq", "generated", "token", "put", "del"}
 
 A change costs one appended line (independent of the index size); a reader checks for news
@@ -25,6 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
 
+from app.index import persisted
 from app.index.entry import IndexEntry
 
 COMPACT_BYTES = 512 * 1024
@@ -66,8 +68,8 @@ class Snapshot:
     """The whole state of a tenant at journal position ``seq``.
 
     ``entries`` are in index order (charts, then versions newest first), so loading needs
-    no sorting. Serialised as a small JSON header followed by one blob of all the entries'
-    YAML and JSON fragments, which loads without parsing the fragments.
+    no sorting. Serialised as the format version's magic, a small JSON header, then one
+    blob of all the entries' YAML and JSON fragments, which loads without parsing them.
     """
 
     seq: int
@@ -75,8 +77,6 @@ class Snapshot:
     token: str | None
     url_base: str
     entries: list[IndexEntry]
-
-    MAGIC = b"CMSNAP1\n"
 
     def encode(self) -> bytes:
         rows: list[list[object]] = []
@@ -103,16 +103,17 @@ class Snapshot:
             "entries": rows,
         }
         header = json.dumps(head, separators=(",", ":"), ensure_ascii=False).encode()
-        return b"".join([self.MAGIC, len(header).to_bytes(8, "big"), header, *blob])
+        return b"".join([persisted.snapshot_magic(), len(header).to_bytes(8, "big"), header, *blob])
 
     @classmethod
     def decode(cls, data: bytes) -> Snapshot | None:
-        """Inverse of :meth:`encode`; None for anything else (old or damaged)."""
-        if not data.startswith(cls.MAGIC):
+        """Inverse of :meth:`encode`; None for anything else (another version, or damaged)."""
+        magic = persisted.snapshot_magic()
+        if not data.startswith(magic):
             return None
         try:
-            start = len(cls.MAGIC) + 8
-            end = start + int.from_bytes(data[len(cls.MAGIC) : start], "big")
+            start = len(magic) + 8
+            end = start + int.from_bytes(data[len(magic) : start], "big")
             head = json.loads(data[start:end])
             entries, pos = [], end
             for f, n, v, d, m, s, ylen, jlen in head["entries"]:
@@ -237,7 +238,7 @@ class SharedState(TenantState):
     @staticmethod
     def existing_repos(cache_dir: str) -> list[str]:
         """Tenants that have shared state under ``cache_dir``."""
-        root = os.path.join(cache_dir, "tenants")
+        root = os.path.join(persisted.state_root(cache_dir), "tenants")
         try:
             folders = os.listdir(root)
         except FileNotFoundError:
@@ -253,7 +254,7 @@ class SharedState(TenantState):
     def folder_for(cache_dir: str, repo: str) -> str:
         """The state folder of tenant ``repo`` (a hash: repo strings are not file names)."""
         key = hashlib.sha256(repo.encode()).hexdigest()[:24]
-        return os.path.join(cache_dir, "tenants", key)
+        return os.path.join(persisted.state_root(cache_dir), "tenants", key)
 
     def exists(self) -> bool:
         """True once some worker has built or changed this tenant's state."""

@@ -1,10 +1,11 @@
 """Tenant state in Redis, shared by every instance that uses the same Redis database.
 
-Keys (``<p>`` = ``chartmuseum:`` + a hash of the tenant path)::
+Keys (``<v>`` = ``chartmuseum:v<N>:``, the format version's prefix from
+:mod:`app.index.persisted`; ``<p>`` = ``<v>`` + a hash of the tenant path)::
 
-    <p>:snapshot   JSON snapshot          <p>:epoch     journal generation (INCR)
+    <p>:snapshot   snapshot (CMSNAP<N>)   <p>:epoch     journal generation (INCR)
     <p>:journal    list of JSON events    <p>:lock      lock while changing the state
-    <p>:m:<name>   small markers          chartmuseum:tenants   set of tenant paths
+    <p>:m:<name>   small markers          <v>tenants    set of tenant paths
 
 Appending an event is one ``RPUSH`` under the lock, so concurrent writers on different
 instances never lose each other's changes. Any Redis failure raises
@@ -18,6 +19,7 @@ import hashlib
 from collections.abc import Iterator
 from typing import Any
 
+from app.index import persisted
 from app.index.shared import Event
 from app.index.shared import JournalCursor
 from app.index.shared import Snapshot
@@ -25,10 +27,13 @@ from app.index.shared import StateStore
 from app.index.shared import StateUnavailable
 from app.index.shared import TenantState
 
-PREFIX = "chartmuseum:"
-TENANTS = PREFIX + "tenants"
 COMPACT_EVENTS = 200
 LOCK_TIMEOUT = 120
+
+
+def tenants_key() -> str:
+    """The key of the set of tenant paths that have state."""
+    return persisted.redis_prefix() + "tenants"
 
 
 @contextlib.contextmanager
@@ -47,11 +52,12 @@ class RedisTenantState(TenantState):
     def __init__(self, client: Any, repo: str) -> None:
         super().__init__(repo)
         self.client = client
-        self.key = PREFIX + hashlib.sha256(repo.encode()).hexdigest()[:24]
+        self.key = persisted.redis_prefix() + hashlib.sha256(repo.encode()).hexdigest()[:24]
+        self.tenants = tenants_key()
 
     def exists(self) -> bool:
         with _redis_errors():
-            return bool(self.client.sismember(TENANTS, self.repo))
+            return bool(self.client.sismember(self.tenants, self.repo))
 
     @contextlib.contextmanager
     def _acquire(self) -> Iterator[None]:
@@ -59,7 +65,7 @@ class RedisTenantState(TenantState):
         with _redis_errors():
             lock = self.client.lock(self.key + ":lock", timeout=LOCK_TIMEOUT)
             lock.acquire(blocking=True)
-            self.client.sadd(TENANTS, self.repo)
+            self.client.sadd(self.tenants, self.repo)
         try:
             yield
         finally:
@@ -122,4 +128,4 @@ class RedisStates(StateStore):
 
     def existing_repos(self) -> list[str]:
         with _redis_errors():
-            return sorted(m.decode() for m in self.client.smembers(TENANTS))
+            return sorted(m.decode() for m in self.client.smembers(tenants_key()))

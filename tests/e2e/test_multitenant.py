@@ -59,6 +59,18 @@ def test_isolation_and_traversal(run_server, storage) -> None:
         assert 400 <= _raw_status(server.url, path) < 500, path
 
 
+@pytest.mark.parametrize(
+    "flags", [["--depth=0"], ["--depth=1"], ["--depth=2"], ["--depth-dynamic"]]
+)
+def test_empty_segments_refused_by_gunicorn(run_server, storage, flags) -> None:
+    """gunicorn passes ``//`` through as is; every depth mode answers 400 for it."""
+    server = run_server("--storage=local", f"--storage-local-rootdir={storage}", *flags)
+    for path in ("//index.yaml", "/org1//index.yaml", "/api//charts", "/api/org1//charts", "//"):
+        assert _raw_status(server.url, path) == 400, path
+    assert _raw_status(server.url, "/health") == 200
+    assert _raw_status(server.url, "/") == 200
+
+
 def _basic(user: str, password: str) -> dict[str, str]:
     return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
 

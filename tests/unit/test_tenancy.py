@@ -8,6 +8,7 @@ import os
 import pytest
 
 from app.errors import BadRequest
+from app.index.persisted import state_root
 from app.tenancy import check_repo
 from app.tenancy import storage_path
 from tests.helpers import make_chart
@@ -85,7 +86,7 @@ def test_unknown_tenant_is_empty_and_leaves_no_state(make_app, storage: str) -> 
     assert b"entries: {}" in client.get("/ghost/index.yaml").data
     assert json.loads(client.get("/api/ghost/charts").data) == {}
     assert not os.path.exists(os.path.join(storage, "ghost"))
-    tenants = os.path.join(storage, ".chartmuseum", "tenants")
+    tenants = os.path.join(state_root(os.path.join(storage, ".chartmuseum")), "tenants")
     assert not os.path.exists(tenants) or os.listdir(tenants) == []
 
 
@@ -133,5 +134,94 @@ def test_delete_in_unknown_tenant_creates_nothing(make_app, storage: str) -> Non
     response = client.delete("/api/ghost/charts/mychart/0.1.0")
     assert response.status_code == 404
     assert not os.path.exists(os.path.join(storage, "ghost"))
-    tenants = os.path.join(storage, ".chartmuseum", "tenants")
+    tenants = os.path.join(state_root(os.path.join(storage, ".chartmuseum")), "tenants")
     assert not os.path.exists(tenants) or os.listdir(tenants) == []
+
+
+DEPTH_MODES = {
+    "depth0": {"depth": 0},
+    "depth1": {"depth": 1},
+    "depth2": {"depth": 2},
+    "dynamic": {"depth_dynamic": True},
+}
+EMPTY_SEGMENTS = [
+    "//",
+    "//index.yaml",
+    "///index.yaml",
+    "//org1/index.yaml",
+    "/org1//index.yaml",
+    "/org1//repoa/index.yaml",
+    "/org1/repoa//index.yaml",
+    "/index.yaml//",
+    "/org1/repoa/index.yaml//",
+    "//charts/mychart-0.1.0.tgz",
+    "/org1//charts/mychart-0.1.0.tgz",
+    "/org1/charts//mychart-0.1.0.tgz",
+    "/api//charts",
+    "/api//org1/charts",
+    "/api/org1//charts",
+    "/api/org1//repoa/charts",
+    "/api/charts//mychart",
+    "/api/org1/charts/mychart//0.1.0",
+    "/api/org1/repoa/charts//",
+    "//health",
+]
+
+
+def _raw(client, path: str, method: str = "GET"):
+    """Send ``path`` as the server gives it (the test client reads ``//x`` as a host)."""
+    return client.open("/", method=method, environ_overrides={"PATH_INFO": path})
+
+
+def _assert_refused(response) -> None:
+    assert response.status_code == 400
+    assert response.mimetype == "application/json"
+    assert "empty segment" in json.loads(response.data)["error"]
+
+
+@pytest.mark.parametrize("mode", DEPTH_MODES)
+@pytest.mark.parametrize("path", EMPTY_SEGMENTS)
+def test_empty_segments_refused_in_every_depth_mode(make_app, mode: str, path: str) -> None:
+    client = make_app(**DEPTH_MODES[mode]).test_client()
+    client.post("/api/charts", data=make_chart())  # the root tenant has content (depth 0)
+    _assert_refused(_raw(client, path))
+
+
+@pytest.mark.parametrize("mode", DEPTH_MODES)
+@pytest.mark.parametrize("method", ["HEAD", "POST", "DELETE"])
+def test_empty_segments_refused_for_every_method(make_app, mode: str, method: str) -> None:
+    client = make_app(**DEPTH_MODES[mode]).test_client()
+    for path in ("//index.yaml", "/api//charts", "/api/org1//charts/mychart/0.1.0"):
+        response = _raw(client, path, method)
+        assert response.status_code == 400, path
+        if method != "HEAD":
+            _assert_refused(response)
+
+
+@pytest.mark.parametrize("mode", DEPTH_MODES)
+def test_empty_segments_refused_under_context_path(make_app, mode: str) -> None:
+    client = make_app(context_path="/cm", **DEPTH_MODES[mode]).test_client()
+    for path in ("/cm//index.yaml", "//cm/index.yaml", "/cm//", "/cm/api//charts"):
+        _assert_refused(_raw(client, path))
+    assert _raw(client, "/cm/").status_code == 200
+    assert _raw(client, "/cm/health").status_code == 200
+
+
+@pytest.mark.parametrize("mode", DEPTH_MODES)
+def test_root_routes_still_served(make_app, mode: str) -> None:
+    client = make_app(**DEPTH_MODES[mode]).test_client()
+    for path in ("/", "/health", "/info"):
+        assert _raw(client, path).status_code == 200, path
+    root_tenant = mode in ("depth0", "dynamic")
+    assert _raw(client, "/index.yaml").status_code == (200 if root_tenant else 404)
+    assert _raw(client, "/api/charts").status_code == (200 if root_tenant else 404)
+
+
+def test_empty_segment_does_not_reach_root_tenant(make_app) -> None:
+    """The reported bug: with --depth-dynamic, //index.yaml served the root repository."""
+    client = make_app(depth_dynamic=True).test_client()
+    assert client.post("/api/charts", data=make_chart("rootchart")).status_code == 201
+    assert b"rootchart:" in _raw(client, "/index.yaml").data
+    response = _raw(client, "//index.yaml")
+    _assert_refused(response)
+    assert b"rootchart" not in response.data
