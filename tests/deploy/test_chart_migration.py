@@ -731,6 +731,36 @@ README_EXAMPLES: list[tuple[str, dict[str, Any], dict[str, dict[str, str]]]] = [
         {},
     ),
     (
+        "oracle-set-flags",
+        {
+            "env": {
+                "open": {
+                    "STORAGE": "oracle",
+                    "STORAGE_ORACLE_COMPARTMENTID": "ocid1.compartment.oc1..abc123",
+                    "STORAGE_ORACLE_BUCKET": "myocibucket",
+                    "STORAGE_ORACLE_PREFIX": "chartmuseum",
+                    "OCI_CONFIG_FILE": "/home/chartmuseum/.oci/config",
+                }
+            },
+            "oracle": {"secret": {"enabled": True, "name": "chartmuseum-secret"}},
+        },
+        {},
+    ),
+    (
+        "ingress-ci-values",
+        {
+            "ingress": {
+                "enabled": True,
+                "annotations": {
+                    "kubernetes.io/ingress.class": "nginx",
+                    "kubernetes.io/tls-acme": "true",
+                },
+                "hosts": [{"name": "chartmuseum.domain1.com", "path": "/", "tls": False}],
+            }
+        },
+        {},
+    ),
+    (
         "gcs-set-flags",
         {
             "gcp": {"secret": {"enabled": True, "name": "chartmuseum-secret"}},
