@@ -4,16 +4,20 @@ file as the ``chartmuseum`` command. This is the container's entry point:
 
     gunicorn --config gunicorn.conf.py wsgi:application
 
-What comes from ``app.server.gunicorn_settings`` (shared with ``chartmuseum``): bind, gthread
-workers and threads, TLS, ``forwarded_allow_ips`` (X-Forwarded-Proto from the proxy in front
-sets the scheme), the worker timeout, and, with ENABLE_METRICS, an empty multiprocess metrics
-folder (PROMETHEUS_MULTIPROC_DIR) prepared here in the master plus the ``child_exit`` hook that
-marks a dead worker's samples. ``preload_app`` stays off: each worker builds the app after the
+What comes from ``app.server.gunicorn_settings`` (shared with ``chartmuseum``): bind, the
+worker class (``app.worker.BufferingWorker``), workers and threads, TLS,
+``forwarded_allow_ips`` (X-Forwarded-Proto from the proxy in front sets the scheme), the worker
+timeout, and, with ENABLE_METRICS, an empty multiprocess metrics folder
+(PROMETHEUS_MULTIPROC_DIR) prepared here in the master plus the ``child_exit`` hook that marks
+a dead worker's samples. ``preload_app`` stays off: each worker builds the app after the
 fork.
 
-Large uploads: gthread workers report liveness from their main loop, so a slow upload never
-trips ``timeout``; the time a client may take to send a body is bounded by the proxy in front
-(nginx ``client_body_timeout``) and its size by MAX_UPLOAD_SIZE.
+Slow clients: the worker's main loop receives every request in full (memory, then an
+unlinked temporary file under TMPDIR) before a thread runs the app, so slow or stalled uploads
+never hold a thread. READ_TIMEOUT bounds a whole request, head and body (then 408 and nothing
+stored), WRITE_TIMEOUT a whole response, and MAX_UPLOAD_SIZE a body's size (413 without
+buffering it). gunicorn's ``timeout`` watches only that main loop, which never waits on a
+client.
 
 Added here: the access log format (gunicorn's access log is off by default because the app logs
 every request itself; turn it on with ``GUNICORN_CMD_ARGS="--access-logfile -"``) and the worker

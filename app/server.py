@@ -1,4 +1,5 @@
-"""Serve the application with gunicorn (never a development server)."""
+"""Serve the application with gunicorn (never a development server), through the buffering
+worker of :mod:`app.worker`."""
 
 from __future__ import annotations
 
@@ -17,14 +18,17 @@ from app.repository import Repository
 def gunicorn_settings(config: Config) -> dict[str, Any]:
     """gunicorn settings equivalent to ChartMuseum's listener options.
 
-    Workers are ``gthread`` workers; read and write timeouts bound how long a worker may
-    stay silent (a large upload over a slow link needs both).
+    Workers are :class:`app.worker.BufferingWorker` (gunicorn's ``gthread`` worker, except
+    that a request reaches a thread only once it has fully arrived): ``--read-timeout`` bounds
+    a whole request and ``--write-timeout`` a whole response, which the worker reads from the
+    app it serves. gunicorn's ``timeout`` only watches the worker's main loop (its heartbeat),
+    which never waits on a client.
     """
     settings: dict[str, Any] = {
         "bind": [f"{config.listen_host}:{config.port}"],
         "workers": config.workers,
         "threads": config.threads,
-        "worker_class": "gthread",
+        "worker_class": "app.worker.BufferingWorker",
         "timeout": max(config.read_timeout + config.write_timeout, 30),
         "graceful_timeout": max(config.write_timeout, 5),
         "keepalive": 5,

@@ -154,7 +154,7 @@ def test_gunicorn_conf_derives_settings_from_env(monkeypatch: pytest.MonkeyPatch
     settings = runpy.run_path(os.path.join(REPO, "gunicorn.conf.py"))
     assert settings["bind"] == ["127.0.0.1:9123"]
     assert (settings["workers"], settings["threads"]) == (3, 5)
-    assert settings["worker_class"] == "gthread"
+    assert settings["worker_class"] == "app.worker.BufferingWorker"
     assert settings["preload_app"] is False
     assert settings["forwarded_allow_ips"] == "*"
     assert "{x-forwarded-for}i" in settings["access_log_format"]

@@ -147,7 +147,7 @@ def test_shipped_configs_are_valid_and_match_the_default_upload_limit(tmp_path, 
         result = nginx_check(str(tmp_path / name), site)
         assert result.returncode == 0, result.stderr
         for directive in (
-            "proxy_request_buffering off;",
+            "proxy_request_buffering on;",
             "proxy_http_version 1.1;",
             "proxy_read_timeout",
             "proxy_send_timeout",
@@ -191,8 +191,9 @@ def test_helm_flow_and_15_mib_upload_through_nginx(stack, helm, keyring, tmp_pat
     assert refused.status_code == 413
     _eventually(lambda: '"POST /api/charts HTTP/1.1" 413' in nginx.access_log())
     assert "toobig" not in requests.get(nginx.url + "/index.yaml", timeout=30).text
-    # bodies stream to gunicorn instead of being spooled to a temporary file
-    assert "client request body is buffered" not in nginx.error_log()
+    # nginx receives the whole 15 MiB body (past 1 MiB in a temporary file) before passing
+    # it on, so a slow uploader never reaches the server
+    assert "client request body is buffered" in nginx.error_log()
 
 
 def test_context_path_and_raised_upload_limit_through_nginx(stack, helm, keyring, tmp_path) -> None:
@@ -327,3 +328,20 @@ def test_helm_through_the_tls_proxy(stack, helm, certificate, tmp_path) -> None:
         insecure_skip_tls_verify=True,
     )
     assert (dest / "securechart-0.1.0.tgz").read_bytes() == body
+
+
+def test_slow_uploaders_through_nginx_never_reach_the_server(stack) -> None:
+    """Twice as many trickling or stalled uploads as the server has request threads: nginx
+    holds their bodies, readers through nginx are answered at once, nothing is stored."""
+    from tests.worker.test_slow_clients import assert_responsive
+    from tests.worker.test_slow_clients import request_threads
+    from tests.worker.test_slow_clients import uploaders
+
+    _server, nginx = stack({"READ_TIMEOUT": "5"})
+    with uploaders(nginx, 2 * request_threads([])):
+        time.sleep(0.5)
+        assert_responsive(nginx)
+        time.sleep(6)  # past the server's read timeout: nginx has not passed them on
+        assert_responsive(nginx)
+    assert "entries: {}" in requests.get(nginx.url + "/index.yaml", timeout=10).text
+    assert " 408 " not in nginx.access_log()
