@@ -5,7 +5,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test setup system-deps lint bench chart-upload image image-push
+.PHONY: run test setup system-deps lint bench fuzz chart-upload image image-push
 
 URL ?= http://localhost:8080
 # the image the bundled chart deploys by default: chartmuseum:<appVersion>
@@ -36,6 +36,11 @@ test: system-deps setup lint
 
 bench: setup
 	$(BIN)/python -m bench
+
+# only the schemathesis run against a live server (make test runs it too, and prints its
+# summary line); dig deeper with e.g. make fuzz FUZZ_MAX_EXAMPLES=500
+fuzz: setup
+	bash .ci/pytest.sh $(BIN)/python tests/fuzz
 
 # package helm-chart/ and upload it to a running server: make chart-upload URL=http://host:8080
 chart-upload: setup

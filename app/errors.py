@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 from typing import ClassVar
 
 from werkzeug.exceptions import HTTPException
 
+from backends.base import InvalidName
+from backends.base import NameClash
+from backends.base import ObjectExists
+from backends.base import ObjectNotFound
+from backends.base import ReadOnlyStorage
+from backends.base import StorageError
+from backends.base import StorageFull
+
 if TYPE_CHECKING:
     from flask import Flask
     from flask import Response
+
+log = logging.getLogger("chartmuseum")
 
 
 class ConfigError(Exception):
@@ -76,6 +87,35 @@ class ServerError(ChartMuseumError):
     status_code = 500
 
 
+class ServiceUnavailable(ChartMuseumError):
+    status_code = 503
+    message = "service unavailable"
+
+
+def storage_failure(exc: StorageError, conflict: str = "file already exists") -> ChartMuseumError:
+    """The HTTP error for a storage failure.
+
+    A read-only store is 503: the server is fine and will take writes again once the store
+    does, while 507 means "out of space", which is what a full store gets.
+    """
+    if isinstance(exc, InvalidName):
+        return BadRequest(str(exc))
+    if isinstance(exc, NameClash):
+        return Conflict("a repository and a file have the same name")
+    if isinstance(exc, ObjectExists):
+        return Conflict(conflict)
+    if isinstance(exc, ObjectNotFound):
+        return NotFound(str(exc))
+    if isinstance(exc, ReadOnlyStorage):
+        error: ChartMuseumError = ServiceUnavailable("storage is read-only")
+    elif isinstance(exc, StorageFull):
+        error = InsufficientStorage("storage is full")
+    else:
+        error = ServerError(str(exc))
+    log.error("Storage error", extra={"fields": {"error": str(exc)}})  # the 5xx cases only
+    return error
+
+
 def json_error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
     """Build a ``{"error": message}`` response with Go-compatible JSON encoding."""
     from app.http import json_response
@@ -94,6 +134,11 @@ def register_error_handlers(app: Flask) -> None:
             return too_large_response()
         return json_error(exc.status_code, exc.text, exc.headers())
 
+    @app.errorhandler(StorageError)
+    def _storage(exc: StorageError) -> Response:
+        error = storage_failure(exc)
+        return json_error(error.status_code, error.text, error.headers())
+
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
         code = exc.code or 500
@@ -102,7 +147,9 @@ def register_error_handlers(app: Flask) -> None:
 
             return too_large_response()
         message = {404: "not found", 405: "method not allowed"}.get(code, exc.description or "")
-        return json_error(code, message)
+        kept = {"Allow", "WWW-Authenticate", "Retry-After"}  # e.g. a 405's Allow (RFC 9110)
+        headers = {k: v for k, v in exc.get_headers() if k in kept}
+        return json_error(code, message, headers)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:

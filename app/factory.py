@@ -7,6 +7,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.auth import init_auth
 from app.blueprints import api as _api  # noqa: F401 - imported before workers fork
+from app.blueprints import apidoc
 from app.blueprints import register_blueprints
 from app.cache import PackageMemo
 from app.cache import make_cache
@@ -60,6 +61,7 @@ def build_repository(config: Config) -> Repository:
         disable_force_overwrite=config.disable_force_overwrite,
         max_storage_objects=config.max_storage_objects,
         per_chart_limit=config.per_chart_limit,
+        shared_namespace=config.depth_dynamic,
     )
     return Repository(backend, store, rules, writer, cache)
 
@@ -76,12 +78,14 @@ def create_app(config: Config, repository: Repository | None = None) -> Flask:
     setup_logging(config.debug, config.log_json)
     app = Flask("chartmuseum", static_folder=None)
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1)  # type: ignore[method-assign]
-    app.extensions[KEY] = Services(config, repository or build_repository(config))
-    install_tenancy(app)
+    services = Services(config, repository or build_repository(config))
+    app.extensions[KEY] = services
     register_error_handlers(app)
-    init_pipeline(app, config)
+    init_pipeline(app, config)  # first: every request is counted and gets its id
+    install_tenancy(app, services.repository.check_repo)
     init_auth(app, config)
     register_blueprints(app, config)
+    app.register_blueprint(apidoc.make_blueprint(config), url_prefix=config.context_path)
     if config.enable_metrics:
         from app.metrics import init_metrics
 

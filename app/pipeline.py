@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import logging
 import time
-import uuid
 
 from flask import Flask
 from flask import Response
@@ -14,6 +13,8 @@ from flask import request
 
 from app.bodylimit import limit_bodies
 from app.options import Config
+from app.requestid import HEADER
+from app.requestid import request_id
 
 log = logging.getLogger("chartmuseum")
 
@@ -48,13 +49,14 @@ def init_pipeline(app: Flask, config: Config) -> None:
     def _start() -> None:
         g.started = time.perf_counter()
         g.count = next(counter)
-        g.request_id = request.headers.get("X-Request-Id") or str(uuid.uuid4())
+        g.request_id = request_id(request.headers.get(HEADER))
         if config.log_health or not request.path.endswith("/health"):
-            log.debug(f"[{g.count}] Incoming request: {request.path}")
+            fields = {"reqID": g.request_id}
+            log.debug(f"[{g.count}] Incoming request: {request.path}", extra={"fields": fields})
 
     @app.after_request
     def _finish(response: Response) -> Response:
-        response.headers["X-Request-Id"] = g.get("request_id") or str(uuid.uuid4())
+        response.headers[HEADER] = g.get("request_id") or request_id(None)
         if config.cors_alloworigin and _is_api_path(config.context_path):
             response.headers["Access-Control-Allow-Origin"] = config.cors_alloworigin
         _log_request(response.status_code, config)

@@ -25,14 +25,17 @@ from app.errors import Conflict
 from app.errors import InsufficientStorage
 from app.errors import NotFound
 from app.errors import ServerError
+from app.errors import storage_failure
 from app.index.build import entry_from_metadata
 from app.index.entry import IndexEntry
 from app.index.statewriter import StateWriter
 from app.index.store import IndexStore
 from app.index.store import Tenant
-from app.tenancy import check_filename
+from app.names import check_chart_name
+from app.names import check_file_name
+from app.names import check_repo_name
+from app.names import shorten
 from app.tenancy import storage_path
-from backends.base import ObjectExists
 from backends.base import ObjectNotFound
 from backends.base import StorageBackend
 from backends.base import StorageError
@@ -46,6 +49,8 @@ class UploadRules:
     disable_force_overwrite: bool = False
     max_storage_objects: int = 0
     per_chart_limit: int = 0
+    #: ``--depth-dynamic``: tenant folders and files share names, so a clash is refused
+    shared_namespace: bool = False
 
     def may_overwrite(self, force: bool) -> bool:
         """``--allow-overwrite``, or ``?force`` unless ``--disable-force-overwrite``."""
@@ -71,12 +76,16 @@ def parse_chart(content: bytes) -> Pending:
     return Pending(package_filename(meta["name"], meta["version"]), content, meta)
 
 
-def parse_prov(content: bytes, error: type[Exception] = BadRequest) -> Pending:
-    """Validate an uploaded provenance file (its name comes from its content)."""
+def parse_prov(content: bytes) -> Pending:
+    """Validate an uploaded provenance file (its name comes from its content).
+
+    :raises BadRequest: ``invalid provenance file`` (ChartMuseum answers 500 on the raw
+        route; bad input is a client error).
+    """
     try:
         return Pending(provenance_filename(content), content)
     except InvalidProvenance as exc:
-        raise error(str(exc)) from exc
+        raise BadRequest(str(exc)) from exc
 
 
 class Repository:
@@ -121,10 +130,19 @@ class Repository:
 
     def read(self, repo: str, filename: str) -> bytes:
         """Bytes of a stored file. :raises NotFound: ``object not found``."""
+        path = check_file_name(self.backend, repo, filename)
         try:
-            return self.backend.get_object(storage_path(repo, filename)).content
+            return self.backend.get_object(path).content
         except ObjectNotFound as exc:
             raise NotFound("object not found") from exc
+
+    def check_repo(self, repo: str) -> None:
+        """:raises BadRequest: unless the backend can hold tenant ``repo``."""
+        check_repo_name(self.backend, repo)
+
+    def check_chart(self, repo: str, name: str) -> None:
+        """:raises BadRequest: unless the backend can hold packages of chart ``name``."""
+        check_chart_name(self.backend, repo, name)
 
     # -- uploads -------------------------------------------------------------------------------
     def save(self, repo: str, files: list[Pending], force: bool, conflict: str) -> None:
@@ -133,7 +151,13 @@ class Repository:
         :param conflict: the 409 message (ChartMuseum's differs per route).
         """
         for item in files:
-            check_filename(item.filename)
+            if item.metadata is None:
+                check_file_name(self.backend, repo, item.filename)
+            else:
+                check_chart_name(
+                    self.backend, repo, item.metadata["name"], item.metadata["version"]
+                )
+        self._check_clashes(repo, files)
         with self.store.mutating(repo) as tenant:
             overwrite = self.rules.may_overwrite(force)
             existing = {f.filename for f in files if self._exists(repo, f.filename)}
@@ -145,6 +169,22 @@ class Repository:
             removed = self._evict(repo, evicted)
             self.store.record_change(tenant, puts, removed, content=bool(puts or removed))
 
+    def _check_clashes(self, repo: str, files: list[Pending]) -> None:
+        """With ``--depth-dynamic``: no tenant folder may be a file, nor a file a tenant.
+
+        :raises Conflict:
+        """
+        if not self.rules.shared_namespace:
+            return
+        parts = repo.split("/") if repo else []
+        for end in range(1, len(parts) + 1):
+            folder = "/".join(parts[:end])
+            if self.backend.stat_object(folder) is not None:
+                raise Conflict(f"repository {shorten(repo)} clashes with the file {folder}")
+        for item in files:
+            if self.store.exists(storage_path(repo, item.filename)):
+                raise Conflict(f"{item.filename} clashes with the repository of that name")
+
     def _exists(self, repo: str, filename: str) -> bool:
         return self.backend.stat_object(storage_path(repo, filename)) is not None
 
@@ -155,7 +195,7 @@ class Repository:
         try:
             count = len(self.backend.list_objects(repo))
         except StorageError as exc:
-            raise ServerError(str(exc)) from exc
+            raise storage_failure(exc) from exc
         if count + len(files) - len(existing) > limit:
             raise InsufficientStorage()
 
@@ -187,12 +227,9 @@ class Repository:
                     puts.append(entry)
                     if self.store.memo:
                         self.store.memo.put(repo, entry)
-        except ObjectExists as exc:
-            self._rollback(stored)
-            raise Conflict(conflict) from exc
         except StorageError as exc:
             self._rollback(stored)
-            raise ServerError(str(exc)) from exc
+            raise storage_failure(exc, conflict) from exc
         return puts
 
     def _entry(self, repo: str, item: Pending, mtime_ns: int) -> IndexEntry:
@@ -218,17 +255,15 @@ class Repository:
 
         :raises NotFound: with the backend's message when there is nothing to delete.
         """
+        path = check_chart_name(self.backend, repo, name, version, suffix="")
         if not self.store.exists(repo):  # no state is created for repositories that don't exist
-            filename = package_filename(name, version)
-            raise NotFound(f"remove {storage_path(repo, filename)}: no such file or directory")
+            raise NotFound(f"remove {path}: no such file or directory")
         with self.store.mutating(repo) as tenant:
             filename = self._stored_name(tenant, name, version)
             try:
                 self.backend.delete_object(storage_path(repo, filename))
-            except ObjectNotFound as exc:
-                raise NotFound(str(exc)) from exc
             except StorageError as exc:
-                raise ServerError(str(exc)) from exc
+                raise storage_failure(exc) from exc
             with contextlib.suppress(StorageError):
                 self.backend.delete_object(storage_path(repo, filename + ".prov"))
             self.store.record_change(tenant, [], [filename])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 
@@ -11,6 +12,8 @@ from app.options import Config
 from backends import BackendUnavailable
 from backends import get_backend_class
 from backends.base import StorageBackend
+
+log = logging.getLogger("chartmuseum")
 
 
 def normalise(config: Config) -> Config:
@@ -80,15 +83,38 @@ def build_backend(config: Config) -> StorageBackend:
 
 
 def cache_dir_for(config: Config, backend: StorageBackend) -> str:
-    """Where the shared index state lives (``--cache-dir``, else a default per backend)."""
+    """Where the shared index state lives: ``--cache-dir``; for local storage the
+    ``.chartmuseum`` folder in it unless the storage folder is read-only; else a folder
+    of the system's temporary directory, one per backend."""
     if config.cache_dir:
         return os.path.abspath(config.cache_dir)
-    if config.storage == "local":
-        return os.path.join(os.path.abspath(config.storage_local_rootdir), ".chartmuseum")
+    fallback = os.path.join(tempfile.gettempdir(), f"chartmuseum-{_backend_key(backend)}")
+    if config.storage != "local":
+        return fallback
+    inside = os.path.join(os.path.abspath(config.storage_local_rootdir), ".chartmuseum")
+    if _writable(inside):
+        return inside
+    message = "Storage folder is not writable: index state kept elsewhere"
+    log.warning(message, extra={"fields": {"cacheDir": fallback}})
+    return fallback
+
+
+def _backend_key(backend: StorageBackend) -> str:
     import hashlib
 
-    key = hashlib.sha256(backend.describe().encode()).hexdigest()[:16]
-    return os.path.join(tempfile.gettempdir(), f"chartmuseum-{key}")
+    return hashlib.sha256(backend.describe().encode()).hexdigest()[:16]
+
+
+def _writable(folder: str) -> bool:
+    """Whether files can be created in ``folder`` (created if missing)."""
+    try:
+        os.makedirs(folder, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".probe-", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError:
+        return False
+    return True
 
 
 def deprecation_warnings(explicit: set[str]) -> list[str]:

@@ -6,6 +6,7 @@ the tenant's own folder.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
@@ -73,19 +74,28 @@ class RepoConverter(BaseConverter):
         self.regex = "[^/]+" + tail
 
 
-def install_tenancy(app: Flask) -> None:
+def install_tenancy(app: Flask, check_storable: Callable[[str], None] | None = None) -> None:
     """Register the converter and move the matched tenant from the URL into ``g.repo``.
 
-    The checks run for every request, routed or not, before any other hook.
+    The checks run for every request, routed or not, in a ``before_request`` hook: install
+    the tenancy right after :func:`app.pipeline.init_pipeline` (so that a refused request
+    is counted and has its request id, like any other) and before every other hook.
+
+    :param check_storable: raises for a tenant the storage cannot hold.
     """
     app.url_map.converters["repo"] = RepoConverter
     app.url_map.merge_slashes = False
 
     @app.url_value_preprocessor
     def _pull_repo(endpoint: str | None, values: dict[str, Any] | None) -> None:
+        g.repo = values.pop("repo", "") if values else ""
+
+    @app.before_request
+    def _check_repo() -> None:
         check_path(request.environ.get("PATH_INFO", ""))
-        repo = values.pop("repo", "") if values else ""
-        g.repo = check_repo(repo)
+        check_repo(g.repo)
+        if check_storable is not None:
+            check_storable(g.repo)
 
 
 def repo_prefixes(depth: int, dynamic: bool) -> list[str]:

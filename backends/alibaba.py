@@ -73,6 +73,7 @@ class AlibabaOSSBackend(StorageBackend):
     """Objects are keys ``<prefix>/<path>`` in one OSS bucket."""
 
     name = "alibaba"
+    max_key_bytes = 1023  # OSS: object names of 1 to 1,023 bytes of UTF-8
 
     def __init__(
         self,

@@ -87,6 +87,7 @@ class AmazonS3Backend(StorageBackend):
     """Objects are keys ``<prefix>/<path>`` in one S3 bucket."""
 
     name = "amazon"
+    max_key_bytes = 1024  # S3: object keys up to 1,024 bytes of UTF-8
 
     def __init__(
         self,

@@ -90,6 +90,7 @@ class BaiduBOSBackend(StorageBackend):
     """Objects are keys ``<prefix>/<path>`` in one BOS bucket."""
 
     name = "baidu"
+    max_key_bytes = 1024  # BOS: object names up to 1,024 bytes
 
     def __init__(
         self, bucket: str, prefix: str, endpoint: str, credentials: tuple[str, str]

@@ -26,6 +26,24 @@ class ObjectExists(StorageError):
     """A write without overwrite found the object already present."""
 
 
+class InvalidName(StorageError):
+    """A path the backend cannot hold or keeps for itself; the message names no storage
+    location, so it may be shown to clients."""
+
+
+class NameClash(StorageError):
+    """A path's folder is an object, or the path itself is a folder (stores with real
+    folders only)."""
+
+
+class ReadOnlyStorage(StorageError):
+    """The store refuses writes (read-only file system, no permission)."""
+
+
+class StorageFull(StorageError):
+    """The store has no space left for a write."""
+
+
 @dataclass(frozen=True)
 class ObjectInfo:
     """Metadata of one stored object; ``path`` is relative to the listed folder."""
@@ -64,6 +82,15 @@ class StorageBackend(ABC):
     name: str = ""
     #: whether a copy of the backend may be pickled into a subprocess to read objects
     reads_in_subprocess: bool = False
+    #: key prefix every path is stored under (object stores)
+    prefix: str = ""
+    #: longest key the store accepts, in UTF-8 bytes with the prefix: S3, GCS, BOS, Swift
+    #: document 1,024 bytes, Azure and OCI 1,024 characters (bytes are the stricter count)
+    max_key_bytes: int = 1024
+    #: longest path segment in UTF-8 bytes; 0 when only the whole key is limited
+    max_segment_bytes: int = 0
+    #: name prefixes the backend writes for itself and hides from listings
+    reserved_prefixes: tuple[str, ...] = ()
 
     @classmethod
     @abstractmethod
@@ -123,6 +150,44 @@ class StorageBackend(ABC):
         """
         return None
 
+    def rewrites(self, prefix: str) -> int:
+        """How many in-place rewrites of objects in ``prefix`` this process has noticed: a
+        counter that only grows, for stores where a rewrite escapes :meth:`change_token`
+        (0 when the backend cannot notice them)."""
+        return 0
+
     def describe(self) -> str:
         """A short human description for logs (no credentials)."""
         return self.name
+
+    def key_length(self, path: str) -> int:
+        """Length in bytes of the key that stores ``path``, as :attr:`max_key_bytes` counts."""
+        return len(_utf8(object_key(self.prefix, path)))
+
+    def check_name(self, path: str) -> None:
+        """Refuse, before any I/O, a path this backend could not store and list back.
+
+        :raises InvalidName: with a message that quotes no storage location.
+        """
+        for segment in path.split("/"):
+            if any(ord(c) < 0x20 or ord(c) == 0x7F for c in segment):
+                raise InvalidName("control characters are not allowed in names")
+            for reserved in self.reserved_prefixes:
+                if segment.startswith(reserved):
+                    raise InvalidName(f"names starting with {reserved!r} are reserved")
+            size = len(_utf8(segment))
+            if self.max_segment_bytes and size > self.max_segment_bytes:
+                raise InvalidName(
+                    f"name too long for the storage: {size} bytes in one path segment, "
+                    f"at most {self.max_segment_bytes}"
+                )
+        size = self.key_length(path)
+        if size > self.max_key_bytes:
+            raise InvalidName(
+                f"name too long for the storage: {size} bytes with the storage location, "
+                f"at most {self.max_key_bytes}"
+            )
+
+
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8", "surrogateescape")

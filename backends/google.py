@@ -99,6 +99,7 @@ class GoogleCSBackend(StorageBackend):
     """Objects are blobs named ``<prefix>/<path>`` in one GCS bucket."""
 
     name = "google"
+    max_key_bytes = 1024  # Cloud Storage: object names up to 1,024 bytes of UTF-8
 
     def __init__(
         self,

@@ -1,21 +1,33 @@
-"""Local filesystem storage: one folder per tenant, atomic writes by rename."""
+"""Local filesystem storage: one folder per tenant, atomic writes by rename.
+
+Error messages name paths relative to the root folder only: they may reach clients.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import posixpath
+import stat
 import tempfile
 from typing import Any
 
+from backends.base import InvalidName
+from backends.base import NameClash
 from backends.base import ObjectExists
 from backends.base import ObjectInfo
 from backends.base import ObjectNotFound
+from backends.base import ReadOnlyStorage
 from backends.base import StorageBackend
 from backends.base import StorageError
+from backends.base import StorageFull
 from backends.base import StoredObject
+from backends.rewrites import RewriteWatch
 
 TMP_PREFIX = ".cm-tmp-"
+_READ_ONLY = {errno.EROFS, errno.EACCES, errno.EPERM}
+_FULL = {errno.ENOSPC, errno.EDQUOT}
 
 
 class LocalFilesystemBackend(StorageBackend):
@@ -23,9 +35,12 @@ class LocalFilesystemBackend(StorageBackend):
 
     name = "local"
     reads_in_subprocess = True
+    reserved_prefixes = (TMP_PREFIX,)
 
     def __init__(self, rootdir: str) -> None:
         self.rootdir = os.path.abspath(rootdir)
+        self.max_segment_bytes = _pathconf(self.rootdir, "PC_NAME_MAX", 255)
+        self.max_key_bytes = _pathconf(self.rootdir, "PC_PATH_MAX", 4096) - 1  # minus the NUL
 
     @classmethod
     def from_config(cls, config: Any) -> LocalFilesystemBackend:
@@ -39,13 +54,17 @@ class LocalFilesystemBackend(StorageBackend):
         clean = posixpath.normpath("/" + path).lstrip("/")
         return os.path.join(self.rootdir, clean) if clean else self.rootdir
 
+    def key_length(self, path: str) -> int:
+        """Bytes of the absolute file path, which PATH_MAX limits."""
+        return len(os.fsencode(self._abs(path)))
+
     def list_objects(self, prefix: str) -> list[ObjectInfo]:
         try:
             entries = list(os.scandir(self._abs(prefix)))
         except (FileNotFoundError, NotADirectoryError):
             return []
         except OSError as exc:
-            raise StorageError(str(exc)) from exc
+            raise _error("list", prefix, exc) from exc
         found = []
         for entry in entries:
             if entry.name.startswith(TMP_PREFIX):
@@ -67,24 +86,22 @@ class LocalFilesystemBackend(StorageBackend):
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
             raise ObjectNotFound(f"{path}: no such file") from exc
         except OSError as exc:
-            raise StorageError(str(exc)) from exc
+            raise _error("read", path, exc) from exc
 
     def stat_object(self, path: str) -> ObjectInfo | None:
         try:
             st = os.stat(self._abs(path))
         except (FileNotFoundError, NotADirectoryError):
             return None
-        return (
-            ObjectInfo(path, st.st_mtime_ns, st.st_size)
-            if os.path.isfile(self._abs(path))
-            else None
-        )
+        except OSError as exc:
+            raise _error("stat", path, exc) from exc
+        return ObjectInfo(path, st.st_mtime_ns, st.st_size) if stat.S_ISREG(st.st_mode) else None
 
     def put_object(self, path: str, content: bytes, *, overwrite: bool = True) -> ObjectInfo:
         target = self._abs(path)
         folder = os.path.dirname(target)
         try:
-            os.makedirs(folder, exist_ok=True)
+            _make_folder(folder, path)
             tmp = self._write_temp(folder, content)
             try:
                 self._publish(tmp, target, overwrite)
@@ -93,10 +110,12 @@ class LocalFilesystemBackend(StorageBackend):
                     os.unlink(tmp)
             _fsync_dir(folder)
             st = os.stat(target)
-        except ObjectExists:
+        except (ObjectExists, NameClash):
             raise
+        except IsADirectoryError as exc:
+            raise NameClash(f"cannot store {path}: a folder has this name") from exc
         except OSError as exc:
-            raise StorageError(f"cannot store {path}: {exc.strerror or exc}") from exc
+            raise _error("store", path, exc, writing=True) from exc
         return ObjectInfo(path, st.st_mtime_ns, st.st_size)
 
     @staticmethod
@@ -122,6 +141,8 @@ class LocalFilesystemBackend(StorageBackend):
         try:
             os.link(tmp, target)  # atomic create-if-absent, unlike exists() + rename
         except FileExistsError as exc:
+            if os.path.isdir(target):
+                raise NameClash(f"{os.path.basename(target)}: a folder has this name") from exc
             raise ObjectExists(os.path.basename(target)) from exc
 
     def delete_object(self, path: str) -> None:
@@ -130,17 +151,63 @@ class LocalFilesystemBackend(StorageBackend):
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
             raise ObjectNotFound(f"remove {path}: no such file or directory") from exc
         except OSError as exc:
-            raise StorageError(str(exc)) from exc
+            raise _error("remove", path, exc, writing=True) from exc
 
     def change_token(self, prefix: str) -> str | None:
         try:
             st = os.stat(self._abs(prefix))
         except (FileNotFoundError, NotADirectoryError):
             return "absent"
+        if not stat.S_ISDIR(st.st_mode):
+            return "absent"
         return f"{st.st_ino}:{st.st_mtime_ns}"
+
+    def rewrites(self, prefix: str) -> int:
+        """Packages of the folder written in place (a folder ``stat`` cannot see those)."""
+        return _REWRITES.count(self._abs(prefix))
 
     def describe(self) -> str:
         return f"local:{self.rootdir}"
+
+
+def _is_package(name: str) -> bool:
+    return name.endswith(".tgz") and not name.startswith(TMP_PREFIX)
+
+
+_REWRITES = RewriteWatch(_is_package)  # one per process, shared by every backend
+
+
+def _pathconf(folder: str, name: str, default: int) -> int:
+    """A file system limit of the folder (or of its nearest existing parent)."""
+    while True:
+        try:
+            return os.pathconf(folder, name)
+        except FileNotFoundError:
+            parent = os.path.dirname(folder)
+            if parent == folder:
+                return default
+            folder = parent
+        except (OSError, ValueError):
+            return default
+
+
+def _make_folder(folder: str, path: str) -> None:
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as exc:
+        raise NameClash(f"cannot store {path}: one of its folders is a file") from exc
+
+
+def _error(action: str, path: str, exc: OSError, writing: bool = False) -> StorageError:
+    """The error for a failed operation, worded without the absolute path."""
+    message = f"{action} {path or '/'}: {exc.strerror or type(exc).__name__}"
+    if writing and exc.errno in _READ_ONLY:
+        return ReadOnlyStorage(message)
+    if exc.errno in _FULL:
+        return StorageFull(message)
+    if exc.errno == errno.ENAMETOOLONG:
+        return InvalidName(f"{action}: name too long for the storage")
+    return StorageError(message)
 
 
 def _fsync_dir(folder: str) -> None:

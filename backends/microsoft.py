@@ -127,6 +127,7 @@ class MicrosoftBlobBackend(StorageBackend):
     """Objects are block blobs named ``<prefix>/<path>`` in one container."""
 
     name = "microsoft"
+    max_key_bytes = 1024  # Blob Storage: blob names up to 1,024 characters
 
     def __init__(
         self,

@@ -152,6 +152,7 @@ class OpenstackSwiftBackend(StorageBackend):
     """Objects are ``<prefix>/<path>`` in one Swift container."""
 
     name = "openstack"
+    max_key_bytes = 1024  # Swift: object names up to 1,024 bytes (max_object_name_length)
     #: names asked for per listing request
     page_size = 1000
     #: pause between the two read-backs that confirm a create (see the module docstring)

@@ -98,6 +98,7 @@ class OracleOSBackend(StorageBackend):
     """Objects are ``<prefix>/<path>`` in one OCI Object Storage bucket."""
 
     name = "oracle"
+    max_key_bytes = 1024  # Object Storage: object names up to 1,024 characters
 
     def __init__(
         self,

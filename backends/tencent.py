@@ -104,6 +104,7 @@ class TencentCOSBackend(StorageBackend):
     """Objects are keys ``<prefix>/<path>`` in one COS bucket (``<name>-<appid>``)."""
 
     name = "tencent"
+    max_key_bytes = 850  # COS: object keys up to 850 bytes of UTF-8
 
     def __init__(
         self,

@@ -16,7 +16,6 @@ from app.auth import requires
 from app.charts.loader import LoadedChart
 from app.errors import BadRequest
 from app.errors import NotFound
-from app.errors import ServerError
 from app.http import JSON_TYPE
 from app.http import json_response
 from app.index.render import go_json
@@ -54,6 +53,7 @@ def list_charts() -> Response:
 @requires(PULL)
 def chart_versions(name: str) -> Response:
     """Every version of one chart."""
+    services().repository.check_chart(current_repo(), name)
     index = services().repository.index(current_repo()).index
     versions = index.visible(name)
     if not versions:
@@ -65,12 +65,14 @@ def chart_versions(name: str) -> Response:
 @requires(PULL)
 def describe(name: str, version: str) -> Response:
     """One chart version (``latest``, exact, or a semver constraint)."""
+    services().repository.check_chart(current_repo(), name)
     entry = find_version(services().repository.index(current_repo()).index, name, version)
     return Response(entry.json, content_type=JSON_TYPE)
 
 
 def _load_stored(name: str, version: str) -> LoadedChart:
     repository = services().repository
+    repository.check_chart(current_repo(), name)
     entry = find_version(repository.index(current_repo()).index, name, version)
     return repository.load(current_repo(), entry)
 
@@ -110,11 +112,10 @@ def _is_multipart() -> bool:
 
 
 def _first_file(field: str) -> bytes | None:
-    for storage in request.files.getlist(field):
-        data: bytes = storage.read()
-        if data:
-            return data
-    return None
+    """The first file part of ``field`` (later ones are ignored); empty counts as absent."""
+    storage = request.files.get(field)
+    data: bytes = storage.read() if storage is not None else b""
+    return data or None
 
 
 def upload_chart(config: Config) -> Response:
@@ -127,7 +128,7 @@ def upload_chart(config: Config) -> Response:
     chart_fields = ("chart", config.chart_post_form_field_name)
     prov_fields = ("prov", config.prov_post_form_field_name)
     files: dict[str, Pending] = {}
-    for field in chart_fields + prov_fields:
+    for field in dict.fromkeys(chart_fields + prov_fields):  # a field read twice reads empty
         data = _first_file(field)
         if data is not None:
             item = parse_chart(data) if field in chart_fields else parse_prov(data)
@@ -144,7 +145,7 @@ def upload_chart(config: Config) -> Response:
 @requires(PUSH)
 def upload_prov() -> Response:
     """``POST /api/prov``: a raw provenance file."""
-    item = parse_prov(request.get_data(cache=False), error=ServerError)
+    item = parse_prov(request.get_data(cache=False))
     services().repository.save(current_repo(), [item], _force(), "file already exists")
     return json_response({"saved": True}, 201)
 

@@ -14,6 +14,7 @@ with one ``fstat``. The journal is folded into a new snapshot once it grows larg
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import json
@@ -265,16 +266,27 @@ class SharedState(TenantState):
 
     @contextlib.contextmanager
     def _acquire(self) -> Iterator[None]:
-        """flock on the tenant's lock file."""
-        if not os.path.isdir(self.folder):
-            os.makedirs(self.folder, exist_ok=True)
-            self._replace("repo", self.repo.encode())
-        fd = os.open(self._path("lock"), os.O_RDWR | os.O_CREAT, 0o644)
+        """flock on the tenant's lock file. :raises StateUnavailable: when it cannot be opened."""
+        try:
+            fd = self._open_lock()
+        except OSError as exc:
+            raise StateUnavailable(f"cannot open the index state lock: {exc.strerror}") from exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield
         finally:
             os.close(fd)
+
+    def _open_lock(self) -> int:
+        if not os.path.isdir(self.folder):
+            os.makedirs(self.folder, exist_ok=True)
+            self._replace("repo", self.repo.encode())
+        try:
+            return os.open(self._path("lock"), os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            if exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
+                raise
+            return os.open(self._path("lock"), os.O_RDONLY)  # flock needs no write access
 
     # -- snapshot ----------------------------------------------------------------------------
     def read_snapshot(self) -> Snapshot | None:
@@ -291,11 +303,19 @@ class SharedState(TenantState):
         self._replace("journal", b"")
 
     def _replace(self, name: str, payload: bytes) -> None:
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}-", dir=self.folder)
+        """Write a file atomically. :raises StateUnavailable: when the folder is not writable."""
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}-", dir=self.folder)
+        except OSError as exc:
+            raise StateUnavailable(f"cannot write the index state: {exc.strerror}") from exc
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(payload)
             os.replace(tmp, self._path(name))
+        except OSError as exc:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise StateUnavailable(f"cannot write the index state: {exc.strerror}") from exc
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
@@ -304,9 +324,17 @@ class SharedState(TenantState):
     # -- journal -----------------------------------------------------------------------------
     def append(self, event: Event) -> int:
         """Append one event (call with the lock held); returns the journal's new size."""
-        with open(self._path("journal"), "ab") as fh:
-            fh.write(event.dumps())
-            return fh.tell()
+        data = event.dumps()
+        try:
+            fd = os.open(self._path("journal"), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                start = os.fstat(fd).st_size
+                _append_whole(fd, start, data)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise StateUnavailable(f"cannot write the index state: {exc.strerror}") from exc
+        return start + len(data)
 
     def read_events(self, cursor: JournalCursor) -> tuple[list[Event], bool]:
         """Events appended since ``cursor`` (which is advanced).
@@ -350,3 +378,14 @@ class SharedState(TenantState):
     def write_marker(self, name: str, value: str) -> None:
         """Set a small shared value (call with the lock held)."""
         self._replace(name, value.encode())
+
+
+def _append_whole(fd: int, start: int, data: bytes) -> None:
+    """Append ``data`` or nothing: a half-written line (disk full) would corrupt the next one."""
+    try:
+        if os.write(fd, data) != len(data):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, start)
+        raise

@@ -1,8 +1,9 @@
 """Keep every worker's copy of each tenant index equal to the shared state and to storage.
 
 Per request the check is O(1): one ``fstat`` of the shared journal and, for backends that
-offer one, one change token of the tenant folder (a ``stat`` for local storage). Only when
-either moved does any work happen: new journal events are applied, or storage is listed
+offer one, one change token of the tenant folder (a ``stat`` for local storage, plus one
+non-blocking read of the inotify queue that reports packages rewritten in place). Only when
+something moved does any work happen: new journal events are applied, or storage is listed
 and just the added or changed packages are parsed.
 """
 
@@ -69,6 +70,7 @@ class Tenant:
     cursor: JournalCursor = field(default_factory=JournalCursor)
     seq: int = 0
     token: str | None = None
+    rewrites: int = 0
     loaded: bool = False
     last_scan: float = 0.0
     ignored: dict[str, tuple[int, int]] = field(default_factory=dict)
@@ -195,6 +197,8 @@ class IndexStore:
         interval = self.settings.cache_interval
         if interval > 0 and time.monotonic() - tenant.last_scan > interval:
             return True
+        if self.backend.rewrites(tenant.repo) != tenant.rewrites:
+            return True
         token = self.backend.change_token(tenant.repo)
         return token is not None and token != tenant.token
 
@@ -254,6 +258,7 @@ class IndexStore:
 
     # -- re-scan (lock held) ------------------------------------------------------------------
     def _rescan(self, tenant: Tenant, record: bool = True) -> None:
+        rewrites = self.backend.rewrites(tenant.repo)
         token = self.backend.change_token(tenant.repo)
         listing = [o for o in self.backend.list_objects(tenant.repo) if o.path.endswith(".tgz")]
         current = {o.path: o for o in listing}
@@ -267,6 +272,7 @@ class IndexStore:
         generated = now_generated() if content_changed else tenant.index.generated
         event = Event(tenant.seq + 1, generated, token, puts, gone)
         self._apply(tenant, event)
+        tenant.rewrites = rewrites
         tenant.last_scan = time.monotonic()
         tenant.force_scan = False
         if record:

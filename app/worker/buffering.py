@@ -39,9 +39,12 @@ from app.worker.intake import Intake
 from app.worker.limits import MEMORY_BUDGET
 from app.worker.limits import MEMORY_THRESHOLD
 from app.worker.limits import Limits
+from app.worker.replies import TIMEOUT_MESSAGE
 from app.worker.replies import ErrorCapture
 from app.worker.replies import error_message
 from app.worker.replies import error_reply
+from app.worker.replies import head_request_id
+from app.worker.replies import log_reply
 from app.worker.replies import timeout_reply
 from app.worker.sockets import DeadlineSocket
 from app.worker.spool import MemoryBudget
@@ -239,8 +242,10 @@ class BufferingWorker(ThreadWorker):  # type: ignore[misc]
         if conn.lingering or conn.idle or conn.handshaking or not conn.intake.started:
             self._drop(conn)
             return
-        self.log.warning("Request from %s not received within the read timeout", conn.client)
-        conn.send_now(timeout_reply())
+        head = conn.intake.head
+        req_id = head_request_id(head)
+        log_reply(408, TIMEOUT_MESSAGE, head, conn.client, req_id)
+        conn.send_now(timeout_reply(req_id))
         self._linger(conn)
 
     def _linger(self, conn: Connection) -> None:
@@ -308,7 +313,8 @@ class BufferingWorker(ThreadWorker):  # type: ignore[misc]
         except OSError as exc:
             self.log.debug("Connection from %s lost: %s", conn.client, exc)
         except Exception as exc:
-            self.handle_error(request, sock, conn.client, exc)
+            head = request if request is not None else intake.head  # a bad chunked body
+            self.handle_error(head, sock, conn.client, exc)
         return False
 
     def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
@@ -316,7 +322,9 @@ class BufferingWorker(ThreadWorker):  # type: ignore[misc]
         capture = ErrorCapture()
         super().handle_error(req, capture, addr, exc)
         status, reason = capture.status()
+        message, req_id = error_message(status, exc), head_request_id(req)
+        log_reply(status, message, req, addr, req_id)
         try:
-            client.sendall(error_reply(status, reason, error_message(status, exc)))
+            client.sendall(error_reply(status, reason, message, req_id))
         except OSError:
             self.log.debug("Failed to send error message.")

@@ -77,6 +77,11 @@ class Intake:
         return self.complete or self.oversized or self.malformed or self.error is not None
 
     @property
+    def head(self) -> Request | None:
+        """gunicorn's request once its head has arrived and was valid, else None."""
+        return self._request
+
+    @property
     def started(self) -> bool:
         """Whether any byte of the request has arrived."""
         return self._request is not None or self.spool.size > 0

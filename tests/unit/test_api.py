@@ -158,8 +158,8 @@ def test_upload_prov_raw(client: FlaskClient) -> None:
     assert client.post("/api/prov", data=make_prov()).status_code == 201
     assert _error(client.post("/api/prov", data=make_prov())) == "file already exists"
     assert client.post("/api/prov?force", data=make_prov()).status_code == 201
-    empty = client.post("/api/prov", data=b"")
-    assert empty.status_code == 500 and _error(empty) == "invalid provenance file"
+    empty = client.post("/api/prov", data=b"")  # ChartMuseum: 500; bad input is a client error
+    assert empty.status_code == 400 and _error(empty) == "invalid provenance file"
 
 
 def test_upload_errors(client: FlaskClient) -> None:
@@ -334,6 +334,9 @@ def test_cors(make_app) -> None:
 def test_request_id_echoed(client: FlaskClient) -> None:
     assert client.get("/health", headers={"X-Request-Id": "abc"}).headers["X-Request-Id"] == "abc"
     assert len(client.get("/nothing").headers["X-Request-Id"]) == 36
+    for unfit in ("caf\u00e9", "a\tb", " padded "):  # not echoed as sent: a new one
+        sent = client.get("/health", headers={"X-Request-Id": unfit}).headers["X-Request-Id"]
+        assert sent != unfit and len(sent) == 36
 
 
 def test_web_template_path(make_app, tmp_path) -> None:
@@ -346,3 +349,10 @@ def test_web_template_path(make_app, tmp_path) -> None:
     assert page.headers["Content-Type"] == "text/html; charset=utf-8"
     assert client.get("/static/app.css").data == b"h1 {}"
     assert client.get("/static/../index.html").status_code == 404
+
+
+def test_wrong_method_is_405_with_allow(client: FlaskClient) -> None:
+    response = client.put("/api/charts")
+    assert response.status_code == 405
+    assert response.get_json() == {"error": "method not allowed"}
+    assert set(response.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "POST"}

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
+import threading
 
 import pytest
 
@@ -225,3 +227,25 @@ def test_empty_segment_does_not_reach_root_tenant(make_app) -> None:
     response = _raw(client, "//index.yaml")
     _assert_refused(response)
     assert b"rootchart" not in response.data
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["//index.yaml", "/../index.yaml", "/.hidden/index.yaml", "/" + "t" * 300 + "/index.yaml"],
+)
+def test_refused_request_is_logged_with_its_number_and_id(
+    make_app, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    client = make_app(depth=1).test_client()
+    monkeypatch.setattr(logging.getLogger("chartmuseum"), "propagate", True)  # for caplog
+    assert _raw(client, "/health").status_code == 200  # request 1
+    for number, sent in ((2, {}), (3, {"X-Request-Id": "refused-42"})):
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="chartmuseum"):
+            response = client.open("/", headers=sent, environ_overrides={"PATH_INFO": path})
+        assert response.status_code == 400
+        request_id = response.headers["X-Request-Id"]
+        assert request_id == sent.get("X-Request-Id", request_id)
+        lines = [r for r in caplog.records if r.thread == threading.get_ident()]
+        assert [r.getMessage().split(" ", 1)[0] for r in lines] == [f"[{number}]"] * 2
+        assert [r.fields["reqID"] for r in lines] == [request_id] * 2

@@ -3,17 +3,25 @@ Content-Length uploads, keep-alive, pipelining, ``Expect: 100-continue`` and ear
 
 from __future__ import annotations
 
+import json
 import os
 import time
+import uuid
 from collections.abc import Iterator
 
 import pytest
+import requests
+import schemathesis
 import yaml
 from urllib3 import encode_multipart_formdata
+from werkzeug.test import EnvironBuilder
+from werkzeug.test import TestResponse
 
+from app.openapi.routes import SPEC_PATH
 from tests.helpers import Server
 from tests.helpers import make_chart
 from tests.helpers import start_server
+from tests.unit.test_openapi import CONFORMANCE
 from tests.worker.raw import Reader
 from tests.worker.raw import chunked
 from tests.worker.raw import connect
@@ -90,6 +98,45 @@ def test_gunicorn_errors_answer_json(server, folder, case) -> None:
     message = reply.json()["error"]  # type: ignore[index]
     assert isinstance(message, str) and message
     assert folder not in message and os.getcwd() not in message and ".py" not in message
+    logged = worker_answers(server)
+    assert logged[reply.headers["x-request-id"]]["statusCode"] == status
+
+
+@pytest.mark.parametrize("path, method", [("/health", "GET"), ("/api/charts", "POST")])
+def test_worker_answers_are_described_for_every_operation(server, path, method) -> None:
+    served = requests.get(server.url + SPEC_PATH, timeout=10).json()
+    operation = schemathesis.openapi.from_dict(served, config=CONFORMANCE)[path][method]
+    for payload, _ in ERRORS.values():
+        reply = exchange(server, payload, timeout=5)
+        assert reply is not None
+        request = EnvironBuilder(path=path, method=method).get_request()
+        answer = TestResponse([reply.body], reply.status, list(reply.headers.items()), request)
+        operation.Case().validate_response(answer)
+
+
+def worker_answers(server: Server) -> dict[str, dict[str, object]]:
+    """The worker's logged answers by request id."""
+    found = {}
+    for line in server.log().splitlines():
+        parts = line.split("\t")
+        if len(parts) == 4 and parts[2] == "Request answered by the worker":
+            fields = json.loads(parts[3])
+            found[fields["reqID"]] = fields
+    return found
+
+
+def test_worker_answers_echo_the_request_id_of_a_parsed_head(server) -> None:
+    sent = CHUNKED_HEAD.replace(b"\r\n\r\n", b"\r\nX-Request-Id: bad-chunks-1\r\n\r\n")
+    reply = exchange(server, sent + b"zz\r\nabc\r\n0\r\n\r\n", timeout=5)
+    assert reply is not None and reply.status == 400
+    assert reply.headers["x-request-id"] == "bad-chunks-1"
+    too_long = exchange(server, get("/" + "a" * 9000, "X-Request-Id: long-1\r\n"), timeout=5)
+    assert too_long is not None and too_long.status == 414  # the head was never parsed
+    assert uuid.UUID(too_long.headers["x-request-id"]).version == 4
+    logged = worker_answers(server)
+    assert logged["bad-chunks-1"]["method"] == "POST"
+    assert logged["bad-chunks-1"]["path"] == "/api/charts"
+    assert logged[too_long.headers["x-request-id"]]["statusCode"] == 414
 
 
 def test_uploads_raw_multipart_and_chunked_multipart_arriving_slowly(server, folder) -> None:
@@ -172,6 +219,7 @@ def test_a_body_announced_over_the_limit_is_refused_without_waiting_for_it(serve
         sock.sendall(upload_head(200_000, extra="Expect: 100-continue\r\n"))
         reply = Reader(sock).reply(timeout=3)
     assert reply is not None and (reply.status, reply.body) == (413, b"request too large")
+    assert reply.headers["x-request-id"]  # answered by the application
 
 
 def test_a_chunked_body_over_the_limit_is_refused_while_it_arrives(server) -> None:

@@ -22,6 +22,7 @@ import requests
 import yaml
 
 from app.options import Config
+from app.worker.replies import TIMEOUT_MESSAGE as TIMEOUT
 from tests.deploy.support import big_chart
 from tests.helpers import Server
 from tests.helpers import make_chart
@@ -113,6 +114,20 @@ def test_unfinished_uploads_get_408_after_the_read_timeout(run_server, storage) 
         assert reply.headers["connection"] == "close"
         assert isinstance(reply.json()["error"], str)  # type: ignore[index]
     assert stored(storage) == [] and entries(server) == {}
+
+
+def test_a_408_echoes_the_request_id_and_is_logged_with_it(run_server, storage) -> None:
+    server = run_server(*local(storage, "--read-timeout=1", "--workers=1", "--threads=2"))
+    with connect(server) as sock, connect(server) as partial:
+        sock.sendall(upload_head(100, extra="X-Request-Id: slow-upload-7\r\n") + b"abc")
+        partial.sendall(b"POST /api/charts HTTP/1.1\r\nX-Request-Id: never-parsed\r\n")
+        replies = [Reader(sock).reply(timeout=5), Reader(partial).reply(timeout=5)]
+    assert [reply.status if reply else None for reply in replies] == [408, 408]
+    echoed, fresh = (reply.headers["x-request-id"] for reply in replies if reply)
+    assert echoed == "slow-upload-7" and fresh != "never-parsed" and len(fresh) == 36
+    log = server.log()
+    assert all(f'"statusCode": 408, "error": "{TIMEOUT}", "reqID": "{rid}"' in log
+               for rid in (echoed, fresh))  # fmt: skip
 
 
 def test_a_body_shorter_than_its_content_length_is_never_stored(run_server, storage) -> None:

@@ -1,0 +1,31 @@
+"""``<context-path>/api/openapi.json``: the OpenAPI description of this server.
+
+Open to everyone, like ``/health`` and ``/info``: it holds no repository data, and clients
+need it to learn how to authenticate. It stays available with ``--disable-api``, where it
+documents the routes that remain. No tenant route can shadow it: API routes need at least
+``/api/<tenant>/charts`` (or ``/api/charts``), and repository routes end in ``index.yaml``,
+``charts/<file>`` or ``artifacthub-repo.yml``.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask import Response
+
+from app.http import JSON_TYPE
+from app.index.render import go_json
+from app.openapi import SPEC_PATH
+from app.openapi import build_spec
+from app.options import Config
+
+
+def make_blueprint(config: Config) -> Blueprint:
+    """Serve the description of ``config`` (built once, when the app is created)."""
+    body = go_json(build_spec(config))
+    bp = Blueprint("apidoc", __name__)
+
+    @bp.get(SPEC_PATH)
+    def openapi() -> Response:
+        return Response(body, content_type=JSON_TYPE)
+
+    return bp
