@@ -2,6 +2,12 @@
 
 Every view declares its action with :func:`requires`; views without one (``/health``,
 ``/info``) are always open. Unmatched URLs are answered 404 before any check.
+
+Credentials are checked with flask-httpauth (``HTTPBasicAuth`` here, ``HTTPTokenAuth`` in
+:mod:`app.auth_bearer`): its ``verify_*`` callbacks decide, its ``error_handler`` builds
+the 401. The checks run from a ``before_request`` hook, one action per route, instead of
+``login_required`` on each view: ``login_required`` lets every ``OPTIONS`` request through
+unauthenticated, and ChartMuseum checks every method of a protected route.
 """
 
 from __future__ import annotations
@@ -13,13 +19,14 @@ from typing import Protocol
 from typing import TypeVar
 
 from flask import Flask
+from flask import Response
 from flask import current_app
 from flask import request
+from flask_httpauth import HTTPAuth
 from flask_httpauth import HTTPBasicAuth
 
-from app.errors import Unauthorized
+from app.errors import json_error
 from app.options import Config
-from app.services import current_repo
 
 PULL, PUSH = "pull", "push"
 F = TypeVar("F", bound=Callable[..., Any])
@@ -35,36 +42,66 @@ def requires(action: str) -> Callable[[F], F]:
     return mark
 
 
+def required_action() -> str | None:
+    """The action the matched view needs (None for open views and unmatched URLs)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    action: str | None = getattr(view, "auth_action", None)
+    return action
+
+
+def unauthorized(status: int = 401) -> Response:
+    """The ``{"error": "unauthorized"}`` body of every denial (flask-httpauth's 403 too).
+
+    The challenge header is flask-httpauth's (``authenticate_header``) unless an
+    authorizer's error handler sets its own.
+    """
+    return json_error(401, "unauthorized")
+
+
+def authenticate(auth: HTTPAuth, role: str | None = None) -> Response | None:
+    """flask-httpauth's ``login_required`` steps for the current request, every method.
+
+    :returns: None when ``auth``'s verify callback accepts the credentials and the user
+        has ``role`` (when given), else the response of ``auth``'s error handler.
+    """
+    credentials = auth.get_auth()
+    user = auth.authenticate(credentials, None)
+    if user in (False, None):
+        return auth.auth_error_callback(401)  # type: ignore[no-any-return]
+    if not auth.authorize(role, user, credentials):
+        return auth.auth_error_callback(403)  # type: ignore[no-any-return]
+    return None
+
+
 class BasicAuthorizer:
     """One user and password; compared in constant time."""
 
-    challenge = 'Basic realm="ChartMuseum"'
+    realm = "ChartMuseum"  # → WWW-Authenticate: Basic realm="ChartMuseum"
 
     def __init__(self, user: str, password: str) -> None:
         self._user = user.encode()
         self._password = password.encode()
-        self._parser = HTTPBasicAuth()
+        self.http = HTTPBasicAuth(realm=self.realm)
+        self.http.verify_password(self._verify)
+        self.http.error_handler(unauthorized)
 
-    def check(self, action: str, repo: str) -> None:
-        """:raises Unauthorized: unless the request carries the right credentials."""
-        auth = self._parser.get_auth()
-        scheme = auth.type if auth is not None else ""
-        if isinstance(scheme, bytes):  # flask-httpauth hands the scheme over as bytes
-            scheme = scheme.decode("latin-1")
-        if auth is None or scheme.lower() != "basic":
-            raise Unauthorized(self.challenge)
-        user = (auth.username or "").encode()
-        password = (auth.password or "").encode()
-        ok_user = hmac.compare_digest(user, self._user)
-        ok_password = hmac.compare_digest(password, self._password)
-        if not (ok_user and ok_password):
-            raise Unauthorized(self.challenge)
+    def _verify(self, username: str, password: str) -> bool:
+        # flask-httpauth's basic parser takes any scheme; the header must be Basic (any case)
+        scheme = request.headers.get("Authorization", "").split(" ", 1)[0]
+        ok_user = hmac.compare_digest(username.encode(), self._user)
+        ok_password = hmac.compare_digest(password.encode(), self._password)
+        return scheme.lower() == "basic" and ok_user and ok_password
+
+    def check(self, action: str) -> Response | None:
+        """The 401 response unless the request carries the right credentials."""
+        return authenticate(self.http)
 
 
 class Authorizer(Protocol):
-    """Checks that the current request may perform ``action`` on ``repo``."""
+    """Checks that the current request may perform ``action`` on its tenant."""
 
-    def check(self, action: str, repo: str) -> None: ...
+    def check(self, action: str) -> Response | None:
+        """None when allowed, else the 401 response to send."""
 
 
 def make_authorizer(config: Config) -> Authorizer | None:
@@ -86,9 +123,8 @@ def init_auth(app: Flask, config: Config) -> None:
     anonymous_pull = config.auth_anonymous_get
 
     @app.before_request
-    def _authorize() -> None:
-        view = current_app.view_functions.get(request.endpoint or "")
-        action = getattr(view, "auth_action", None)
+    def _authorize() -> Response | None:
+        action = required_action()
         if action is None or (action == PULL and anonymous_pull):
-            return
-        authorizer.check(action, current_repo())
+            return None
+        return authorizer.check(action)

@@ -3,6 +3,10 @@
 The token is verified with the issuer's RSA public key (PEM key or X.509 certificate);
 its claims are searched with a JMESPath expression for the actions granted on the
 request's namespace (the tenant, or ``repo`` for the root tenant).
+
+flask-httpauth's ``HTTPTokenAuth`` runs the check: ``verify_token`` verifies the JWT,
+``get_user_roles`` turns the granted actions into roles (the route's action is the role
+required) and ``error_handler`` answers 401 with the scope challenge.
 """
 
 from __future__ import annotations
@@ -15,11 +19,17 @@ import jwt
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from flask import Response
 from flask import request
+from flask_httpauth import HTTPTokenAuth
+from werkzeug.datastructures import Authorization
 
+from app.auth import authenticate
+from app.auth import required_action
+from app.auth import unauthorized
 from app.errors import ConfigError
-from app.errors import Unauthorized
 from app.options import Config
+from app.services import current_repo
 
 DEFAULT_SEARCH_PATH = "access[?name=='$NAMESPACE' && type=='$ACCESS_ENTRY_TYPE'].actions[]"
 ACCESS_ENTRY_TYPE = "artifact-repository"
@@ -52,6 +62,29 @@ def jmespath_literal(text: str) -> str:
     return text.replace("\\", "\\\\").replace("'", "\\'")
 
 
+def request_token() -> str:
+    """The token: the ``Authorization`` header without a ``bearer `` prefix (any case).
+
+    As in ChartMuseum, a header without that prefix is tried whole as a token.
+    """
+    header = request.headers.get("Authorization", "")
+    match = _BEARER.match(header)
+    return match.group(1) if match else header
+
+
+def namespace() -> str:
+    """The request's access namespace: its tenant, or ``repo`` for the root tenant."""
+    return current_repo() or "repo"
+
+
+class ChartMuseumTokenAuth(HTTPTokenAuth):  # type: ignore[misc]
+    """``HTTPTokenAuth`` reading the token as ChartMuseum does (see :func:`request_token`)."""
+
+    def get_auth(self) -> Authorization | None:
+        token = request_token()
+        return Authorization("bearer", token=token) if token else None
+
+
 class BearerAuthorizer:
     """Verifies the token and the action granted for the request's namespace."""
 
@@ -60,6 +93,10 @@ class BearerAuthorizer:
         self.realm = realm
         self.service = service
         self.search_path = search_path or DEFAULT_SEARCH_PATH
+        self.http = ChartMuseumTokenAuth(scheme="Bearer", realm=realm)
+        self.http.verify_token(self.claims)
+        self.http.get_user_roles(self.granted)
+        self.http.error_handler(self._denied)
 
     @classmethod
     def from_config(cls, config: Config) -> BearerAuthorizer:
@@ -72,30 +109,12 @@ class BearerAuthorizer:
         scope = f"{ACCESS_ENTRY_TYPE}:{namespace}:{action}"
         return f'Bearer realm="{self.realm}",service="{self.service}",scope="{scope}"'
 
-    def check(self, action: str, repo: str) -> None:
-        """:raises Unauthorized: unless a valid token grants ``action`` on ``repo``."""
-        namespace = repo or "repo"
-        if not self._allowed(action, namespace):
-            raise Unauthorized(self.challenge(namespace, action))
+    def check(self, action: str) -> Response | None:
+        """The 401 response unless a valid token grants ``action`` on the namespace."""
+        return authenticate(self.http, role=action)
 
-    def _allowed(self, action: str, namespace: str) -> bool:
-        claims = self._claims()
-        if claims is None:
-            return False
-        expression = self.search_path.replace("$NAMESPACE", jmespath_literal(namespace))
-        expression = expression.replace("$ACCESS_ENTRY_TYPE", ACCESS_ENTRY_TYPE)
-        try:
-            found = jmespath.search(expression, claims)
-        except jmespath.exceptions.JMESPathError:
-            return False
-        return isinstance(found, list) and any(str(item) == action for item in found)
-
-    def _claims(self) -> dict[str, Any] | None:
-        header = request.headers.get("Authorization", "")
-        match = _BEARER.match(header)
-        token = match.group(1) if match else header
-        if not token:
-            return None
+    def claims(self, token: str) -> dict[str, Any] | None:
+        """The verified claims of ``token`` (None when invalid, expired or not yet valid)."""
         try:
             claims: dict[str, Any] = jwt.decode(
                 token, self.key, algorithms=ALGORITHMS, options={"verify_aud": False}
@@ -103,3 +122,18 @@ class BearerAuthorizer:
         except jwt.PyJWTError:
             return None
         return claims
+
+    def granted(self, claims: dict[str, Any]) -> list[str]:
+        """The actions the claims grant on the request's namespace (the user's roles)."""
+        expression = self.search_path.replace("$NAMESPACE", jmespath_literal(namespace()))
+        expression = expression.replace("$ACCESS_ENTRY_TYPE", ACCESS_ENTRY_TYPE)
+        try:
+            found = jmespath.search(expression, claims)
+        except jmespath.exceptions.JMESPathError:
+            return []
+        return [str(item) for item in found] if isinstance(found, list) else []
+
+    def _denied(self, status: int) -> Response:
+        response = unauthorized(status)
+        response.headers["WWW-Authenticate"] = self.challenge(namespace(), required_action() or "")
+        return response

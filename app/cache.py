@@ -1,7 +1,8 @@
 """The cachelib layer between the views and the storage backends.
 
 ``--cache=redis`` shares everything between instances through one Redis database: the
-index state (snapshot and journal) and memoized package parses. Without it, the workers of
+index change logs (snapshot and journal) and memoized package parses
+(:class:`app.index.memo.PackageMemo`). Without it, the workers of
 one instance share a cache folder instead (``--cache-dir``).
 """
 
@@ -20,9 +21,7 @@ from cachelib import RedisCache
 
 from app.errors import ConfigError
 from app.index import persisted
-from app.index.entry import IndexEntry
 from app.options import Config
-from backends.base import ObjectInfo
 
 log = logging.getLogger("chartmuseum")
 T = TypeVar("T")
@@ -77,31 +76,3 @@ def memoized(cache: BaseCache, key: str, compute: Callable[[], T]) -> T:
     except Exception as exc:
         log.debug("memo cache unavailable", extra={"fields": {"error": str(exc)}})
     return value
-
-
-class PackageMemo:
-    """Parsed packages by (tenant, file, mtime, size): a package is parsed once, anywhere."""
-
-    def __init__(self, cache: BaseCache) -> None:
-        self.cache = cache
-
-    @staticmethod
-    def _key(repo: str, obj: ObjectInfo) -> str:
-        return f"pkg:{repo}/{obj.path}:{obj.last_modified_ns}:{obj.size}"
-
-    def get(self, repo: str, obj: ObjectInfo) -> IndexEntry | None:
-        """The memoized entry, or None (misses and cache errors alike)."""
-        try:
-            wire = self.cache.get(self._key(repo, obj))
-        except Exception as exc:  # cachelib backends raise their client's own errors
-            log.debug("package memo unavailable", extra={"fields": {"error": str(exc)}})
-            return None
-        return IndexEntry.from_wire(wire) if wire else None
-
-    def put(self, repo: str, entry: IndexEntry) -> None:
-        """Remember an entry (best effort)."""
-        obj = ObjectInfo(entry.filename, entry.mtime_ns, entry.size)
-        try:
-            self.cache.set(self._key(repo, obj), entry.to_wire())
-        except Exception as exc:
-            log.debug("package memo unavailable", extra={"fields": {"error": str(exc)}})

@@ -35,7 +35,7 @@ def prime(config: Config) -> Repository:
     from app.factory import build_repository
 
     repository = build_repository(config)
-    repository.index("").index.rendered()
+    repository.index("").rendered()
     if config.gen_index:
         repository.flush()
     # the index lives as long as the process: keep the collector from re-scanning it, and
@@ -62,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     except Exception as exc:  # config and storage errors at startup are fatal
         fatal(str(exc))
     if config.gen_index and repository is not None:
-        sys.stdout.buffer.write(repository.index("").index.rendered().body)
+        sys.stdout.buffer.write(repository.index("").rendered().body)
         sys.stdout.flush()
         return
     serve(config, log, repository)

@@ -17,9 +17,9 @@ import yaml
 
 from app import __version__
 from app.errors import ConfigError
-from app.goparse import parse_go_bool
-from app.goparse import parse_go_duration
-from app.goparse import parse_go_int
+from app.gocompat.flags import parse_go_bool
+from app.gocompat.flags import parse_go_duration
+from app.gocompat.flags import parse_go_int
 from app.options import OPTIONS
 from app.options import Config
 

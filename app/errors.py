@@ -51,18 +51,6 @@ class BadRequest(ChartMuseumError):
     message = "bad request"
 
 
-class Unauthorized(ChartMuseumError):
-    status_code = 401
-    message = "unauthorized"
-
-    def __init__(self, challenge: str) -> None:
-        super().__init__()
-        self.challenge = challenge
-
-    def headers(self) -> dict[str, str]:
-        return {"WWW-Authenticate": self.challenge}
-
-
 class NotFound(ChartMuseumError):
     status_code = 404
     message = "not found"

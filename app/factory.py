@@ -9,14 +9,13 @@ from app.auth import init_auth
 from app.blueprints import api as _api  # noqa: F401 - imported before workers fork
 from app.blueprints import apidoc
 from app.blueprints import register_blueprints
-from app.cache import PackageMemo
 from app.cache import make_cache
 from app.cache import redis_client
 from app.errors import register_error_handlers
-from app.index.shared_redis import RedisStates
-from app.index.statewriter import StateWriter
-from app.index.store import IndexStore
-from app.index.store import StoreSettings
+from app.index.changelog_redis import RedisChangeLogs
+from app.index.engine import IndexEngine
+from app.index.engine import IndexSettings
+from app.index.memo import PackageMemo
 from app.logs import setup_logging
 from app.options import Config
 from app.pipeline import init_pipeline
@@ -32,12 +31,12 @@ from app.tenancy import install_tenancy
 
 
 def build_repository(config: Config) -> Repository:
-    """Backend, shared index store and upload rules for a (normalised) config."""
+    """Backend, index engine and upload rules for a (normalised) config."""
     backend = build_backend(config)
     url_base = f"{config.chart_url}{config.context_path}" if config.chart_url else ""
     if config.chart_url.endswith(config.context_path):
         url_base = config.chart_url
-    settings = StoreSettings(
+    settings = IndexSettings(
         cache_dir=cache_dir_for(config, backend),
         context_path=config.context_path,
         json_index=config.json_index,
@@ -49,13 +48,11 @@ def build_repository(config: Config) -> Repository:
         parse_workers=config.index_limit,
     )
     client = redis_client(config) if config.cache == "redis" else None
-    states = RedisStates(client) if client is not None else None
-    store = IndexStore(backend, settings, states)
     cache = make_cache(settings.cache_dir, client)
-    if client is not None:  # instances share parses; one instance shares its snapshot instead
-        store.memo = PackageMemo(cache)
-    writer = StateWriter(store, statefiles=settings.statefiles)
-    store.on_change = writer.schedule
+    logs = RedisChangeLogs(client) if client is not None else None
+    # instances share parses; one instance shares its snapshot instead
+    memo = PackageMemo(cache) if client is not None else None
+    engine = IndexEngine(backend, settings, logs, memo)
     rules = UploadRules(
         allow_overwrite=config.allow_overwrite,
         disable_force_overwrite=config.disable_force_overwrite,
@@ -63,7 +60,7 @@ def build_repository(config: Config) -> Repository:
         per_chart_limit=config.per_chart_limit,
         shared_namespace=config.depth_dynamic,
     )
-    return Repository(backend, store, rules, writer, cache)
+    return Repository(backend, engine, rules, cache)
 
 
 def create_app(config: Config, repository: Repository | None = None) -> Flask:
@@ -89,5 +86,5 @@ def create_app(config: Config, repository: Repository | None = None) -> Flask:
     if config.enable_metrics:
         from app.metrics import init_metrics
 
-        init_metrics(app, app.extensions[KEY].repository.store)
+        init_metrics(app, app.extensions[KEY].repository.engine)
     return app

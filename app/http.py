@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Response
 
-from app.index.render import go_json
+from app.gocompat.json_encoding import go_json
 
 JSON_TYPE = "application/json; charset=utf-8"
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from app import semver
 from app.errors import NotFound
+from app.gocompat.semver import try_parse
+from app.gocompat.semver_constraints import ConstraintError
+from app.gocompat.semver_constraints import Constraints
+from app.index.chart_index import ChartIndex
 from app.index.entry import IndexEntry
-from app.index.tenant import TenantIndex
 
 
-def find_version(index: TenantIndex, name: str, version: str) -> IndexEntry:
+def find_version(index: ChartIndex, name: str, version: str) -> IndexEntry:
     """Resolve ``version`` (``latest``, exact, or a constraint such as ``^1.2``) of ``name``.
 
     :raises NotFound: with ChartMuseum's message.
@@ -23,11 +25,11 @@ def find_version(index: TenantIndex, name: str, version: str) -> IndexEntry:
             if entry.version == version:
                 return entry
     try:
-        constraint = semver.Constraints.parse(version or "*")
-    except semver.ConstraintError as exc:
+        constraint = Constraints.parse(version or "*")
+    except ConstraintError as exc:
         raise NotFound(str(exc)) from exc
     for entry in versions:
-        parsed = semver.try_parse(entry.version)
+        parsed = try_parse(entry.version)
         if parsed is not None and constraint.check(parsed):
             return entry
     raise NotFound(f"no chart version found for {name}-{version}")

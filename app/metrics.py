@@ -1,33 +1,44 @@
 """Prometheus metrics with ChartMuseum's names, correct under several gunicorn workers.
 
-With ``PROMETHEUS_MULTIPROC_DIR`` set (the ``chartmuseum`` command and ``gunicorn.conf.py``
-set it up), every worker writes its samples there and ``/metrics`` merges them.
+``GET /metrics`` is prometheus-flask-exporter's endpoint: with ``PROMETHEUS_MULTIPROC_DIR``
+set (the ``chartmuseum`` command and ``gunicorn.conf.py`` prepare it in the gunicorn master)
+it is the exporter's gunicorn variant, which merges the samples every worker writes there;
+otherwise the plain exporter serves this process's registry. The exporter's own default
+metrics (``flask_http_request_*``, ``flask_exporter_info``) are off: ChartMuseum has no
+such series. The request metrics are recorded here, in an ``after_request`` hook rather
+than with the exporter's view decorators, because those never see a request that a
+``before_request`` hook answers (a 401 from auth), and ChartMuseum counts those.
 Labels are bounded: the route template, never the raw path; tenants only once they exist.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import time
+from collections.abc import Callable
+from typing import Any
 
 from flask import Flask
 from flask import Response
 from flask import g
 from flask import request
-from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client import CollectorRegistry
 from prometheus_client import Counter
 from prometheus_client import Gauge
 from prometheus_client import Histogram
 from prometheus_client import Summary
-from prometheus_client import generate_latest
-from prometheus_client import multiprocess
+from prometheus_flask_exporter import PrometheusMetrics
+from prometheus_flask_exporter.multiprocess import GunicornInternalPrometheusMetrics
 
-from app.index.store import IndexStore
+from app.index.engine import IndexEngine
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+METRICS_PATH = "/metrics"  # at the server root, whatever the context path
 _PARAM = re.compile(r"<(?:[^:>]+:)?([^>]+)>")
+
+View = Callable[..., Any]
 
 
 def route_template(rule: str) -> str:
@@ -36,11 +47,10 @@ def route_template(rule: str) -> str:
 
 
 class Metrics:
-    """The metric objects of one application."""
+    """The metric objects of one application, in the exporter's registry."""
 
-    def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        reg = self.registry
+    def __init__(self, registry: CollectorRegistry) -> None:
+        reg = registry
         labels = ["code", "method", "url"]
         self.requests = Counter(
             "chartmuseum_requests_total", "Requests processed", labels, registry=reg
@@ -77,34 +87,48 @@ class Metrics:
         self.request_size.observe(request.content_length or 0)
         self.response_size.observe(response.content_length or 0)
 
-    def refresh_gauges(self, store: IndexStore) -> None:
+    def refresh_gauges(self, store: IndexEngine) -> None:
         """Bring every existing tenant up to date and publish its counts."""
         for repo in store.existing_repos():
             charts, versions = store.current(repo).index.counts()
             self.charts.labels(repo).set(charts)
             self.versions.labels(repo).set(versions)
 
-    def exposition(self) -> bytes:
-        """The text exposition, merged over all worker processes when multiprocess."""
-        if os.environ.get(MULTIPROC_ENV):
-            registry = CollectorRegistry()
-            multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-            return bytes(generate_latest(registry))
-        return bytes(generate_latest(self.registry))
+
+def make_exporter(registry: CollectorRegistry, before_scrape: Callable[[], None]) -> Any:
+    """The exporter serving ``registry`` at :data:`METRICS_PATH`, multiprocess-aware.
+
+    ``before_scrape`` runs ahead of every exposition (through the exporter's
+    ``metrics_decorator``), so that the index gauges are current when read.
+    """
+
+    def refreshing(view: View) -> View:
+        @functools.wraps(view)
+        def scrape(*args: Any, **kwargs: Any) -> Any:
+            before_scrape()
+            return view(*args, **kwargs)
+
+        return scrape
+
+    exporter = (
+        GunicornInternalPrometheusMetrics if os.environ.get(MULTIPROC_ENV) else PrometheusMetrics
+    )
+    return exporter.for_app_factory(
+        path=METRICS_PATH,
+        registry=registry,
+        export_defaults=False,
+        metrics_decorator=refreshing,
+    )
 
 
-def init_metrics(app: Flask, store: IndexStore) -> None:
+def init_metrics(app: Flask, store: IndexEngine) -> None:
     """Record request metrics and serve ``GET /metrics`` (root path, never authenticated)."""
-    metrics = Metrics()
+    registry = CollectorRegistry()
+    metrics = Metrics(registry)
+    make_exporter(registry, lambda: metrics.refresh_gauges(store)).init_app(app)
 
     @app.after_request
     def _observe(response: Response) -> Response:
-        if request.endpoint != "metrics":
+        if request.path != METRICS_PATH:
             metrics.observe(response)
         return response
-
-    def metrics_view() -> Response:
-        metrics.refresh_gauges(store)
-        return Response(metrics.exposition(), content_type=CONTENT_TYPE_LATEST)
-
-    app.add_url_rule("/metrics", "metrics", metrics_view, methods=["GET"])

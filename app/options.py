@@ -2,7 +2,9 @@
 
 One declaration per option drives the command line (``--help`` included), the environment
 variables, the YAML config file and the typed :class:`Config` object the app receives.
-Names, keys and defaults follow ChartMuseum 0.16.5 so existing deployments keep working.
+The server's own options are declared here; each storage backend declares its own in its
+settings class, and the table composes them. Names, keys and defaults follow ChartMuseum
+0.16.5 so existing deployments keep working.
 """
 
 from __future__ import annotations
@@ -10,39 +12,20 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass
-from dataclasses import field
+from typing import TYPE_CHECKING
 from typing import Any
-from typing import Literal
+from typing import Self
+from typing import TypeVar
 
-Kind = Literal["bool", "int", "str", "duration", "kv"]
+from backends import backend_names
+from backends import backend_settings_types
+from backends.settings import BackendSettings
+from backends.settings import option as _opt
+from backends.settings import option_name
 
-
-def _opt(
-    default: Any,
-    key: str,
-    flag: str,
-    help: str,
-    *,
-    kind: Kind | None = None,
-    env: str | None = None,
-    short: str | None = None,
-    deprecated: bool = False,
-) -> Any:
-    """Declare one option; ``kind`` defaults to the Python type of ``default``."""
-    if kind is None:
-        kind = {bool: "bool", int: "int", str: "str"}[type(default)]  # type: ignore[assignment]
-    meta = {
-        "key": key,
-        "flag": flag,
-        "env": env or flag.upper().replace("-", "_"),
-        "kind": kind,
-        "help": help,
-        "short": short,
-        "deprecated": deprecated,
-    }
-    if isinstance(default, dict):
-        return field(default_factory=dict, metadata=meta)
-    return field(default=default, metadata=meta)
+S = TypeVar("S", bound=BackendSettings)
+#: the backends' options follow this one in the table (and in ``--help``)
+_BACKENDS_AFTER = "storage_timestamp_tolerance"
 
 
 def _default_workers() -> int:
@@ -50,8 +33,8 @@ def _default_workers() -> int:
 
 
 @dataclass(frozen=True)
-class Config:
-    """Resolved settings. Build it with :func:`app.config.load_config`."""
+class CoreConfig:
+    """The server's own settings; :class:`Config` adds every backend's."""
 
     # fmt: off
     config: str = _opt("", "", "config", "path of a YAML configuration file", short="c")
@@ -82,43 +65,8 @@ class Config:
     cache_redis_addr: str = _opt("", "cache.redis.addr", "cache-redis-addr", "Redis address host:port")
     cache_redis_password: str = _opt("", "cache.redis.password", "cache-redis-password", "Redis password")
     cache_redis_db: int = _opt(0, "cache.redis.db", "cache-redis-db", "Redis database index")
-    storage: str = _opt("", "storage.backend", "storage", "storage backend: local, amazon, google, oracle, microsoft, alibaba, openstack, baidu, etcd, tencent")
+    storage: str = _opt("", "storage.backend", "storage", f"storage backend: {', '.join(backend_names())}")
     storage_timestamp_tolerance: float = _opt(0.0, "storage.timestamptolerance", "storage-timestamp-tolerance", "timestamp drift tolerated before an object counts as updated", kind="duration")
-    storage_local_rootdir: str = _opt("", "storage.local.rootdir", "storage-local-rootdir", "directory to store charts in (local storage)")
-    storage_amazon_bucket: str = _opt("", "storage.amazon.bucket", "storage-amazon-bucket", "S3 bucket")
-    storage_amazon_prefix: str = _opt("", "storage.amazon.prefix", "storage-amazon-prefix", "S3 key prefix")
-    storage_amazon_region: str = _opt("", "storage.amazon.region", "storage-amazon-region", "S3 region")
-    storage_amazon_endpoint: str = _opt("", "storage.amazon.endpoint", "storage-amazon-endpoint", "alternative S3 endpoint")
-    storage_amazon_sse: str = _opt("", "storage.amazon.sse", "storage-amazon-sse", "S3 server-side encryption algorithm")
-    storage_amazon_force_path_style: bool = _opt(True, "storage.amazon.forcepathstyle", "storage-amazon-force-path-style", "use path-style S3 addressing")
-    storage_google_bucket: str = _opt("", "storage.google.bucket", "storage-google-bucket", "GCS bucket")
-    storage_google_prefix: str = _opt("", "storage.google.prefix", "storage-google-prefix", "GCS prefix")
-    storage_oracle_bucket: str = _opt("", "storage.oracle.bucket", "storage-oracle-bucket", "OCI bucket")
-    storage_oracle_prefix: str = _opt("", "storage.oracle.prefix", "storage-oracle-prefix", "OCI prefix")
-    storage_oracle_region: str = _opt("", "storage.oracle.region", "storage-oracle-region", "OCI region")
-    storage_oracle_compartmentid: str = _opt("", "storage.oracle.compartmentid", "storage-oracle-compartmentid", "OCI compartment OCID")
-    storage_microsoft_container: str = _opt("", "storage.microsoft.container", "storage-microsoft-container", "Azure blob container")
-    storage_microsoft_prefix: str = _opt("", "storage.microsoft.prefix", "storage-microsoft-prefix", "Azure blob prefix")
-    storage_alibaba_bucket: str = _opt("", "storage.alibaba.bucket", "storage-alibaba-bucket", "OSS bucket")
-    storage_alibaba_prefix: str = _opt("", "storage.alibaba.prefix", "storage-alibaba-prefix", "OSS prefix")
-    storage_alibaba_endpoint: str = _opt("", "storage.alibaba.endpoint", "storage-alibaba-endpoint", "OSS endpoint")
-    storage_alibaba_sse: str = _opt("", "storage.alibaba.sse", "storage-alibaba-sse", "OSS server-side encryption (AES256 or KMS)")
-    storage_openstack_container: str = _opt("", "storage.openstack.container", "storage-openstack-container", "Swift container")
-    storage_openstack_prefix: str = _opt("", "storage.openstack.prefix", "storage-openstack-prefix", "Swift prefix")
-    storage_openstack_region: str = _opt("", "storage.openstack.region", "storage-openstack-region", "OpenStack region")
-    storage_openstack_cacert: str = _opt("", "storage.openstack.cacert", "storage-openstack-cacert", "CA bundle for OpenStack endpoints")
-    storage_openstack_auth: str = _opt("auto", "storage.openstack.auth", "storage-openstack-auth", "OpenStack auth protocol: auto or v1")
-    storage_baidu_bucket: str = _opt("", "storage.baidu.bucket", "storage-baidu-bucket", "BOS bucket")
-    storage_baidu_prefix: str = _opt("", "storage.baidu.prefix", "storage-baidu-prefix", "BOS prefix")
-    storage_baidu_endpoint: str = _opt("", "storage.baidu.endpoint", "storage-baidu-endpoint", "BOS endpoint")
-    storage_etcd_endpoint: str = _opt("http://localhost:2379", "storage.etcd.endpoint", "storage-etcd-endpoint", "comma-separated etcd endpoints")
-    storage_etcd_cafile: str = _opt("", "storage.etcd.cafile", "storage-etcd-cafile", "etcd CA file")
-    storage_etcd_certfile: str = _opt("", "storage.etcd.certfile", "storage-etcd-certfile", "etcd client certificate")
-    storage_etcd_keyfile: str = _opt("", "storage.etcd.keyfile", "storage-etcd-keyfile", "etcd client key")
-    storage_etcd_prefix: str = _opt("", "storage.etcd.prefix", "storage-etcd-prefix", "etcd key prefix")
-    storage_tencent_bucket: str = _opt("", "storage.tencent.bucket", "storage-tencent-bucket", "COS bucket")
-    storage_tencent_prefix: str = _opt("", "storage.tencent.prefix", "storage-tencent-prefix", "COS prefix")
-    storage_tencent_endpoint: str = _opt("", "storage.tencent.endpoint", "storage-tencent-endpoint", "COS endpoint")
     chart_post_form_field_name: str = _opt("chart", "chartpostformfieldname", "chart-post-form-field-name", "multipart field name for the chart package")
     prov_post_form_field_name: str = _opt("prov", "provpostformfieldname", "prov-post-form-field-name", "multipart field name for the provenance file")
     max_storage_objects: int = _opt(0, "maxstorageobjects", "max-storage-objects", "maximum number of objects per repository (0: unlimited)")
@@ -145,9 +93,55 @@ class Config:
     cache_dir: str = _opt("", "cache.dir", "cache-dir", "folder for the shared index state (default: <rootdir>/.chartmuseum for local storage)")
     # fmt: on
 
-    def with_updates(self, **changes: Any) -> Config:
+    def with_updates(self, **changes: Any) -> Self:
         """Return a copy with some values replaced (handy in tests)."""
         return dataclasses.replace(self, **changes)
 
 
-OPTIONS: tuple[dataclasses.Field[Any], ...] = tuple(dataclasses.fields(Config))
+def _backend_fields() -> list[tuple[str, Any, dataclasses.Field[Any]]]:
+    """One field per backend option, named after its flag (``storage_amazon_bucket``)."""
+    fields = []
+    for settings_type in backend_settings_types().values():
+        for declared in settings_type.options():
+            if declared.default is dataclasses.MISSING:
+                made = dataclasses.field(
+                    default_factory=declared.default_factory, metadata=declared.metadata
+                )
+            else:
+                made = dataclasses.field(default=declared.default, metadata=declared.metadata)
+            fields.append((option_name(declared), declared.type, made))
+    return fields
+
+
+if TYPE_CHECKING:
+    # mypy sees the server's options; the app reads a backend's with backend_settings()
+    Config = CoreConfig
+else:
+    Config = dataclasses.make_dataclass(
+        "Config",
+        _backend_fields(),
+        bases=(CoreConfig,),
+        frozen=True,
+        namespace={
+            "__module__": __name__,
+            "__doc__": "Resolved settings. Build it with :func:`app.config.load_config`.",
+        },
+    )
+
+
+def _ordered_options() -> tuple[dataclasses.Field[Any], ...]:
+    """Every field of :class:`Config`, the backends' right after :data:`_BACKENDS_AFTER`."""
+    core = [f.name for f in dataclasses.fields(CoreConfig)]
+    split = core.index(_BACKENDS_AFTER) + 1
+    by_name = {f.name: f for f in dataclasses.fields(Config)}
+    backends = [name for name in by_name if name not in core]
+    return tuple(by_name[name] for name in core[:split] + backends + core[split:])
+
+
+OPTIONS: tuple[dataclasses.Field[Any], ...] = _ordered_options()
+
+
+def backend_settings(config: Config, settings_type: type[S]) -> S:
+    """A backend's typed settings, read from the resolved configuration."""
+    values = {f.name: getattr(config, option_name(f)) for f in settings_type.options()}
+    return settings_type(**values)

@@ -27,10 +27,10 @@ from app.errors import NotFound
 from app.errors import ServerError
 from app.errors import storage_failure
 from app.index.build import entry_from_metadata
+from app.index.change import Change
+from app.index.chart_index import ChartIndex
+from app.index.engine import IndexEngine
 from app.index.entry import IndexEntry
-from app.index.statewriter import StateWriter
-from app.index.store import IndexStore
-from app.index.store import Tenant
 from app.names import check_chart_name
 from app.names import check_file_name
 from app.names import check_repo_name
@@ -94,25 +94,22 @@ class Repository:
     def __init__(
         self,
         backend: StorageBackend,
-        store: IndexStore,
+        engine: IndexEngine,
         rules: UploadRules,
-        writer: StateWriter | None = None,
         cache: BaseCache | None = None,
     ) -> None:
         self.backend = backend
-        self.store = store
+        self.engine = engine
         self.rules = rules
-        self.writer = writer
         self.cache = cache or NullCache()
 
     def flush(self) -> None:
-        """Write pending state files now (the writer otherwise runs shortly after changes)."""
-        if self.writer is not None:
-            self.writer.flush()
+        """Write pending state files now (otherwise written shortly after changes)."""
+        self.engine.flush()
 
-    def index(self, repo: str) -> Tenant:
-        """The tenant with its index up to date."""
-        return self.store.current(repo)
+    def index(self, repo: str) -> ChartIndex:
+        """The index of tenant ``repo``, up to date."""
+        return self.engine.read(repo)
 
     def load(self, repo: str, entry: IndexEntry) -> LoadedChart:
         """The full chart of an index entry, memoized by digest.
@@ -158,16 +155,15 @@ class Repository:
                     self.backend, repo, item.metadata["name"], item.metadata["version"]
                 )
         self._check_clashes(repo, files)
-        with self.store.mutating(repo) as tenant:
+        with self.engine.change(repo) as change:
             overwrite = self.rules.may_overwrite(force)
             existing = {f.filename for f in files if self._exists(repo, f.filename)}
             if existing and not overwrite:
                 raise Conflict(conflict)
             self._check_storage_limit(repo, files, existing)
-            evicted = self._evictions(tenant, files, existing)
-            puts = self._put_all(repo, files, overwrite, conflict)
-            removed = self._evict(repo, evicted)
-            self.store.record_change(tenant, puts, removed, content=bool(puts or removed))
+            evicted = self._evictions(change.index, files, existing)
+            self._put_all(change, files, overwrite, conflict)
+            self._evict(change, evicted)
 
     def _check_clashes(self, repo: str, files: list[Pending]) -> None:
         """With ``--depth-dynamic``: no tenant folder may be a file, nor a file a tenant.
@@ -182,7 +178,7 @@ class Repository:
             if self.backend.stat_object(folder) is not None:
                 raise Conflict(f"repository {shorten(repo)} clashes with the file {folder}")
         for item in files:
-            if self.store.exists(storage_path(repo, item.filename)):
+            if self.engine.exists(storage_path(repo, item.filename)):
                 raise Conflict(f"{item.filename} clashes with the repository of that name")
 
     def _exists(self, repo: str, filename: str) -> bool:
@@ -199,7 +195,7 @@ class Repository:
         if count + len(files) - len(existing) > limit:
             raise InsufficientStorage()
 
-    def _evictions(self, tenant: Tenant, files: list[Pending], existing: set[str]) -> list[str]:
+    def _evictions(self, index: ChartIndex, files: list[Pending], existing: set[str]) -> list[str]:
         limit = self.rules.per_chart_limit
         victims: list[str] = []
         if limit <= 0:
@@ -207,47 +203,43 @@ class Repository:
         for item in files:
             if item.metadata is None or item.filename in existing:
                 continue
-            versions = tenant.index.charts.get(item.metadata["name"], [])
+            versions = index.charts.get(item.metadata["name"], [])
             by_age = sorted(versions, key=lambda e: (e.mtime_ns, e.filename))
             victims += [e.filename for e in by_age[: max(0, len(by_age) + 1 - limit)]]
         return victims
 
     def _put_all(
-        self, repo: str, files: list[Pending], overwrite: bool, conflict: str
-    ) -> list[IndexEntry]:
+        self, change: Change, files: list[Pending], overwrite: bool, conflict: str
+    ) -> None:
         stored: list[str] = []
-        puts = []
         try:
             for item in files:
-                path = storage_path(repo, item.filename)
+                path = storage_path(change.repo, item.filename)
                 info = self.backend.put_object(path, item.content, overwrite=overwrite)
                 stored.append(path)
                 if item.metadata is not None:
-                    entry = self._entry(repo, item, info.last_modified_ns)
-                    puts.append(entry)
-                    if self.store.memo:
-                        self.store.memo.put(repo, entry)
+                    change.put(self._entry(change, item, info.last_modified_ns))
         except StorageError as exc:
             self._rollback(stored)
             raise storage_failure(exc, conflict) from exc
-        return puts
 
-    def _entry(self, repo: str, item: Pending, mtime_ns: int) -> IndexEntry:
+    @staticmethod
+    def _entry(change: Change, item: Pending, mtime_ns: int) -> IndexEntry:
         assert item.metadata is not None
-        urls = self.store.urls.for_repo(repo)
-        return entry_from_metadata(item.metadata, item.filename, item.content, mtime_ns, urls)
+        meta, urls = item.metadata, change.urls
+        return entry_from_metadata(meta, item.filename, item.content, mtime_ns, urls)
 
     def _rollback(self, paths: list[str]) -> None:
         for path in paths:
             with contextlib.suppress(StorageError):
                 self.backend.delete_object(path)
 
-    def _evict(self, repo: str, filenames: list[str]) -> list[str]:
+    def _evict(self, change: Change, filenames: list[str]) -> None:
         for filename in filenames:
             for name in (filename, filename + ".prov"):
                 with contextlib.suppress(StorageError):
-                    self.backend.delete_object(storage_path(repo, name))
-        return filenames
+                    self.backend.delete_object(storage_path(change.repo, name))
+            change.delete(filename)
 
     # -- delete --------------------------------------------------------------------------------
     def delete(self, repo: str, name: str, version: str) -> None:
@@ -256,22 +248,22 @@ class Repository:
         :raises NotFound: with the backend's message when there is nothing to delete.
         """
         path = check_chart_name(self.backend, repo, name, version, suffix="")
-        if not self.store.exists(repo):  # no state is created for repositories that don't exist
+        if not self.engine.exists(repo):  # no state is created for repositories that don't exist
             raise NotFound(f"remove {path}: no such file or directory")
-        with self.store.mutating(repo) as tenant:
-            filename = self._stored_name(tenant, name, version)
+        with self.engine.change(repo) as change:
+            filename = self._stored_name(change.index, name, version)
             try:
                 self.backend.delete_object(storage_path(repo, filename))
             except StorageError as exc:
                 raise storage_failure(exc) from exc
             with contextlib.suppress(StorageError):
                 self.backend.delete_object(storage_path(repo, filename + ".prov"))
-            self.store.record_change(tenant, [], [filename])
+            change.delete(filename)
 
     @staticmethod
-    def _stored_name(tenant: Tenant, name: str, version: str) -> str:
+    def _stored_name(index: ChartIndex, name: str, version: str) -> str:
         """The file holding name/version: found through the index, else the usual name."""
-        for entry in tenant.index.charts.get(name, ()):
+        for entry in index.charts.get(name, ()):
             if entry.version == version:
                 return entry.filename
         return package_filename(name, version)

@@ -72,9 +72,9 @@ def prepare_metrics_dir() -> str:
 
 
 def _metrics_child_exit(server: Any, worker: Any) -> None:
-    from prometheus_client import multiprocess
+    from prometheus_flask_exporter.multiprocess import GunicornInternalPrometheusMetrics
 
-    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+    GunicornInternalPrometheusMetrics.mark_process_dead_on_child_exit(worker.pid)
 
 
 class ChartMuseumServer(BaseApplication):  # type: ignore[misc]

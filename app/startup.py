@@ -9,9 +9,13 @@ import tempfile
 from app.errors import ConfigError
 from app.options import OPTIONS
 from app.options import Config
+from app.options import backend_settings
 from backends import BackendUnavailable
+from backends import backend_settings_types
 from backends import get_backend_class
+from backends.base import BackendConfigError
 from backends.base import StorageBackend
+from backends.local import LocalSettings
 
 log = logging.getLogger("chartmuseum")
 
@@ -44,8 +48,7 @@ def check_config(config: Config) -> None:
         from app.auth_bearer import load_public_key
 
         load_public_key(config.auth_cert_path)
-    if config.storage_openstack_auth not in ("auto", "v1"):
-        raise ConfigError(f"Unsupported OpenStack auth protocol: {config.storage_openstack_auth}")
+    _check_backend_settings(config)
     if config.gen_index and (config.depth > 0 or config.depth_dynamic):
         raise ConfigError("--gen-index needs --depth=0 (it prints the root repository's index)")
     if config.depth < 0:
@@ -53,6 +56,15 @@ def check_config(config: Config) -> None:
     if config.workers < 1 or config.threads < 1:
         raise ConfigError("--workers and --threads must be at least 1")
     _check_tls(config)
+
+
+def _check_backend_settings(config: Config) -> None:
+    """Every backend's own checks of its values, whichever backend is selected."""
+    try:
+        for settings_type in backend_settings_types().values():
+            backend_settings(config, settings_type).check()
+    except BackendConfigError as exc:
+        raise ConfigError(str(exc)) from exc
 
 
 def _check_tls(config: Config) -> None:
@@ -79,7 +91,10 @@ def build_backend(config: Config) -> StorageBackend:
         raise ConfigError(f"Unsupported storage backend: {config.storage}") from None
     except BackendUnavailable as exc:
         raise ConfigError(str(exc)) from exc
-    return cls.from_config(config)
+    try:
+        return cls.from_config(backend_settings(config, cls.settings_type))
+    except BackendConfigError as exc:
+        raise ConfigError(str(exc)) from exc
 
 
 def cache_dir_for(config: Config, backend: StorageBackend) -> str:
@@ -91,7 +106,8 @@ def cache_dir_for(config: Config, backend: StorageBackend) -> str:
     fallback = os.path.join(tempfile.gettempdir(), f"chartmuseum-{_backend_key(backend)}")
     if config.storage != "local":
         return fallback
-    inside = os.path.join(os.path.abspath(config.storage_local_rootdir), ".chartmuseum")
+    rootdir = backend_settings(config, LocalSettings).rootdir
+    inside = os.path.join(os.path.abspath(rootdir), ".chartmuseum")
     if _writable(inside):
         return inside
     message = "Storage folder is not writable: index state kept elsewhere"

@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import os
 import re
-import threading
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from backends.base import BackendConfigError
 from backends.base import ObjectExists
 from backends.base import ObjectInfo
 from backends.base import ObjectNotFound
@@ -36,6 +37,9 @@ from backends.base import StorageError
 from backends.base import StoredObject
 from backends.base import folder_key
 from backends.base import object_key
+from backends.clients import PerThread
+from backends.settings import BackendSettings
+from backends.settings import option
 
 DEFAULT_ENDPOINT = "oss-cn-hangzhou.aliyuncs.com"
 KEY_ID_ENV = "ALIBABA_CLOUD_ACCESS_KEY_ID"
@@ -69,11 +73,29 @@ def region_of(endpoint: str) -> str:
     return match.group(1) if match else ""
 
 
+@dataclass(frozen=True)
+class AlibabaSettings(BackendSettings):
+    """``--storage-alibaba-*``."""
+
+    bucket: str = option("", "storage.alibaba.bucket", "storage-alibaba-bucket", "OSS bucket")
+    prefix: str = option("", "storage.alibaba.prefix", "storage-alibaba-prefix", "OSS prefix")
+    endpoint: str = option(
+        "", "storage.alibaba.endpoint", "storage-alibaba-endpoint", "OSS endpoint"
+    )
+    sse: str = option(
+        "",
+        "storage.alibaba.sse",
+        "storage-alibaba-sse",
+        "OSS server-side encryption (AES256 or KMS)",
+    )
+
+
 class AlibabaOSSBackend(StorageBackend):
     """Objects are keys ``<prefix>/<path>`` in one OSS bucket."""
 
     name = "alibaba"
     max_key_bytes = 1023  # OSS: object names of 1 to 1,023 bytes of UTF-8
+    settings_type = AlibabaSettings
 
     def __init__(
         self,
@@ -89,37 +111,31 @@ class AlibabaOSSBackend(StorageBackend):
         self.endpoint = endpoint if "://" in endpoint else "https://" + endpoint
         self.sse = sse
         self._credentials = (key_id, secret)
-        self._local = threading.local()
+        self._buckets: PerThread[Any] = PerThread(self._make_bucket)
 
     @classmethod
-    def from_config(cls, config: Any) -> AlibabaOSSBackend:
-        """Read ``storage_alibaba_*`` and the ``ALIBABA_CLOUD_ACCESS_KEY_*`` env vars."""
-        from app.errors import ConfigError
-
-        if not config.storage_alibaba_bucket:
-            raise ConfigError("Missing required flags(s): --storage-alibaba-bucket")
+    def from_config(cls, settings: AlibabaSettings) -> AlibabaOSSBackend:
+        """The settings and the ``ALIBABA_CLOUD_ACCESS_KEY_*`` env vars."""
+        if not settings.bucket:
+            raise BackendConfigError("Missing required flags(s): --storage-alibaba-bucket")
         key_id, secret = os.environ.get(KEY_ID_ENV, ""), os.environ.get(SECRET_ENV, "")
         if not key_id or not secret:
-            raise ConfigError(
+            raise BackendConfigError(
                 f"alibaba storage needs the {KEY_ID_ENV} and {SECRET_ENV} environment variables"
             )
         _sdk()  # fail at startup, not at first use, when the SDK is missing
         return cls(
-            bucket=config.storage_alibaba_bucket,
+            bucket=settings.bucket,
             key_id=key_id,
             secret=secret,
-            prefix=config.storage_alibaba_prefix,
-            endpoint=config.storage_alibaba_endpoint or DEFAULT_ENDPOINT,
-            sse=config.storage_alibaba_sse,
+            prefix=settings.prefix,
+            endpoint=settings.endpoint or DEFAULT_ENDPOINT,
+            sse=settings.sse,
         )
 
     def _bucket(self) -> Any:
         """This thread's ``oss2.Bucket`` (made again after a fork)."""
-        local = self._local
-        if getattr(local, "pid", None) != os.getpid():
-            local.bucket = self._make_bucket()
-            local.pid = os.getpid()
-        return local.bucket
+        return self._buckets.get()
 
     def _make_bucket(self) -> Any:
         oss2 = _sdk()

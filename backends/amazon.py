@@ -22,11 +22,12 @@ Choices made here:
 from __future__ import annotations
 
 import os
-import threading
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from backends.base import BackendConfigError
 from backends.base import ObjectExists
 from backends.base import ObjectInfo
 from backends.base import ObjectNotFound
@@ -35,6 +36,10 @@ from backends.base import StorageError
 from backends.base import StoredObject
 from backends.base import folder_key
 from backends.base import object_key
+from backends.clients import PerProcess
+from backends.settings import BackendSettings
+from backends.settings import missing_flags
+from backends.settings import option
 
 _NS = 1_000_000_000
 _TRUE = {"1", "t", "true"}
@@ -63,16 +68,14 @@ def _sdk_errors() -> tuple[type[Exception], ...]:
 
 
 def _check_credentials() -> None:
-    """Raise ConfigError when boto3's default chain finds no credentials."""
-    from app.errors import ConfigError
-
+    """Raise BackendConfigError when boto3's default chain finds no credentials."""
     boto3 = _sdk()[0]
     try:
         found = boto3.session.Session().get_credentials()
     except _sdk_errors() as exc:
-        raise ConfigError(f"amazon storage: cannot load AWS credentials: {exc}") from exc
+        raise BackendConfigError(f"amazon storage: cannot load AWS credentials: {exc}") from exc
     if found is None:
-        raise ConfigError(
+        raise BackendConfigError(
             "amazon storage: no AWS credentials found (set AWS_ACCESS_KEY_ID and "
             "AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or use an instance/container role)"
         )
@@ -83,11 +86,33 @@ def _seconds_ns(value: datetime) -> int:
     return int(value.timestamp()) * _NS
 
 
+@dataclass(frozen=True)
+class AmazonSettings(BackendSettings):
+    """``--storage-amazon-*``."""
+
+    bucket: str = option("", "storage.amazon.bucket", "storage-amazon-bucket", "S3 bucket")
+    prefix: str = option("", "storage.amazon.prefix", "storage-amazon-prefix", "S3 key prefix")
+    region: str = option("", "storage.amazon.region", "storage-amazon-region", "S3 region")
+    endpoint: str = option(
+        "", "storage.amazon.endpoint", "storage-amazon-endpoint", "alternative S3 endpoint"
+    )
+    sse: str = option(
+        "", "storage.amazon.sse", "storage-amazon-sse", "S3 server-side encryption algorithm"
+    )
+    force_path_style: bool = option(
+        True,
+        "storage.amazon.forcepathstyle",
+        "storage-amazon-force-path-style",
+        "use path-style S3 addressing",
+    )
+
+
 class AmazonS3Backend(StorageBackend):
     """Objects are keys ``<prefix>/<path>`` in one S3 bucket."""
 
     name = "amazon"
     max_key_bytes = 1024  # S3: object keys up to 1,024 bytes of UTF-8
+    settings_type = AmazonSettings
 
     def __init__(
         self,
@@ -106,52 +131,37 @@ class AmazonS3Backend(StorageBackend):
         self.sse = sse
         self.force_path_style = force_path_style
         self.verify_tls = verify_tls
-        self._lock = threading.Lock()
-        self._client_pid = -1
-        self._s3: Any = None
+        self._s3: PerProcess[Any] = PerProcess(self._make_client)
 
     @classmethod
-    def from_config(cls, config: Any) -> AmazonS3Backend:
-        """Read ``storage_amazon_*`` and check that AWS credentials can be found."""
-        from app.errors import ConfigError
-
-        region = config.storage_amazon_region
-        if not region and config.storage_amazon_endpoint:
+    def from_config(cls, settings: AmazonSettings) -> AmazonS3Backend:
+        """Check the settings and that AWS credentials can be found."""
+        region = settings.region
+        if not region and settings.endpoint:
             region = "us-east-1"
-        missing = [
-            flag
-            for flag, value in (
-                ("--storage-amazon-bucket", config.storage_amazon_bucket),
-                ("--storage-amazon-region", region),
-            )
-            if not value
-        ]
+        missing = missing_flags(
+            ("--storage-amazon-bucket", settings.bucket), ("--storage-amazon-region", region)
+        )
         if missing:
-            raise ConfigError("Missing required flags(s): " + ", ".join(missing))
+            raise BackendConfigError("Missing required flags(s): " + ", ".join(missing))
         _check_credentials()
-        endpoint = config.storage_amazon_endpoint
+        endpoint = settings.endpoint
         if endpoint and "://" not in endpoint:
             endpoint = "https://" + endpoint
         skip_verify = os.environ.get("AWS_INSECURE_SKIP_VERIFY", "").lower() in _TRUE
         return cls(
-            bucket=config.storage_amazon_bucket,
-            prefix=config.storage_amazon_prefix,
+            bucket=settings.bucket,
+            prefix=settings.prefix,
             region=region,
             endpoint=endpoint,
-            sse=config.storage_amazon_sse,
-            force_path_style=config.storage_amazon_force_path_style,
+            sse=settings.sse,
+            force_path_style=settings.force_path_style,
             verify_tls=not skip_verify,
         )
 
     def _client(self) -> Any:
         """The boto3 client of this process (boto3 clients are thread-safe)."""
-        pid = os.getpid()
-        if self._client_pid != pid:
-            with self._lock:
-                if self._client_pid != pid:
-                    self._s3 = self._make_client()
-                    self._client_pid = pid
-        return self._s3
+        return self._s3.get()
 
     def _make_client(self) -> Any:
         boto3, config_cls, _ = _sdk()

@@ -18,11 +18,12 @@ Choices made here:
 from __future__ import annotations
 
 import os
-import threading
+from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from backends.base import BackendConfigError
 from backends.base import ObjectExists
 from backends.base import ObjectInfo
 from backends.base import ObjectNotFound
@@ -31,6 +32,9 @@ from backends.base import StorageError
 from backends.base import StoredObject
 from backends.base import folder_key
 from backends.base import object_key
+from backends.clients import PerThread
+from backends.settings import BackendSettings
+from backends.settings import option
 
 _NS = 1_000_000_000
 DEFAULT_ENDPOINT = "bj.bcebos.com"
@@ -86,11 +90,21 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
+@dataclass(frozen=True)
+class BaiduSettings(BackendSettings):
+    """``--storage-baidu-*``."""
+
+    bucket: str = option("", "storage.baidu.bucket", "storage-baidu-bucket", "BOS bucket")
+    prefix: str = option("", "storage.baidu.prefix", "storage-baidu-prefix", "BOS prefix")
+    endpoint: str = option("", "storage.baidu.endpoint", "storage-baidu-endpoint", "BOS endpoint")
+
+
 class BaiduBOSBackend(StorageBackend):
     """Objects are keys ``<prefix>/<path>`` in one BOS bucket."""
 
     name = "baidu"
     max_key_bytes = 1024  # BOS: object names up to 1,024 bytes
+    settings_type = BaiduSettings
 
     def __init__(
         self, bucket: str, prefix: str, endpoint: str, credentials: tuple[str, str]
@@ -99,37 +113,35 @@ class BaiduBOSBackend(StorageBackend):
         self.prefix = prefix.strip("/")
         self.endpoint = endpoint
         self._credentials = credentials
-        self._local = threading.local()
+        self._clients: PerThread[Any] = PerThread(self._make_client)
 
     @classmethod
-    def from_config(cls, config: Any) -> BaiduBOSBackend:
-        """Read ``storage_baidu_*`` and the ``BAIDU_CLOUD_ACCESS_KEY_*`` env vars."""
-        from app.errors import ConfigError
-
-        if not config.storage_baidu_bucket:
-            raise ConfigError("Missing required flags(s): --storage-baidu-bucket")
+    def from_config(cls, settings: BaiduSettings) -> BaiduBOSBackend:
+        """The settings and the ``BAIDU_CLOUD_ACCESS_KEY_*`` env vars."""
+        if not settings.bucket:
+            raise BackendConfigError("Missing required flags(s): --storage-baidu-bucket")
         key, secret = os.environ.get(KEY_ENV, ""), os.environ.get(SECRET_ENV, "")
         if not key or not secret:
-            raise ConfigError(f"baidu storage: credentials missing: set {KEY_ENV} and {SECRET_ENV}")
-        endpoint = config.storage_baidu_endpoint or DEFAULT_ENDPOINT
+            raise BackendConfigError(
+                f"baidu storage: credentials missing: set {KEY_ENV} and {SECRET_ENV}"
+            )
+        endpoint = settings.endpoint or DEFAULT_ENDPOINT
         if "://" not in endpoint:
             endpoint = "https://" + endpoint
-        return cls(
-            config.storage_baidu_bucket, config.storage_baidu_prefix, endpoint, (key, secret)
-        )
+        return cls(settings.bucket, settings.prefix, endpoint, (key, secret))
 
     def _client(self) -> Any:
         """A BosClient per process and thread."""
-        local = self._local
-        if getattr(local, "pid", None) != os.getpid():
-            sdk = _sdk()
-            configuration = sdk["configuration"](
-                credentials=sdk["credentials"](*self._credentials),
-                endpoint=self.endpoint,
-                connection_timeout_in_mills=60_000,
-            )
-            local.client, local.pid = sdk["client"](configuration), os.getpid()
-        return local.client
+        return self._clients.get()
+
+    def _make_client(self) -> Any:
+        sdk = _sdk()
+        configuration = sdk["configuration"](
+            credentials=sdk["credentials"](*self._credentials),
+            endpoint=self.endpoint,
+            connection_timeout_in_mills=60_000,
+        )
+        return sdk["client"](configuration)
 
     def _key(self, path: str) -> str:
         return object_key(self.prefix, path)

@@ -12,6 +12,13 @@ from abc import ABC
 from abc import abstractmethod
 from dataclasses import dataclass
 from typing import Any
+from typing import ClassVar
+
+from backends.settings import BackendSettings
+
+
+class BackendConfigError(Exception):
+    """Missing or invalid backend settings: the server stops at startup with this message."""
 
 
 class StorageError(Exception):
@@ -91,13 +98,15 @@ class StorageBackend(ABC):
     max_segment_bytes: int = 0
     #: name prefixes the backend writes for itself and hides from listings
     reserved_prefixes: tuple[str, ...] = ()
+    #: the backend's own options, declared with :func:`backends.settings.option`
+    settings_type: ClassVar[type[BackendSettings]] = BackendSettings
 
     @classmethod
     @abstractmethod
-    def from_config(cls, config: Any) -> StorageBackend:
-        """Build the backend from a :class:`app.options.Config`.
+    def from_config(cls, settings: Any) -> StorageBackend:
+        """Build the backend from an instance of its :attr:`settings_type`.
 
-        :raises app.errors.ConfigError: for missing or invalid settings.
+        :raises BackendConfigError: for missing or invalid settings or credentials.
         """
 
     @abstractmethod

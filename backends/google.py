@@ -21,12 +21,13 @@ from __future__ import annotations
 import calendar
 import importlib
 import os
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from backends.base import BackendConfigError
 from backends.base import ObjectExists
 from backends.base import ObjectInfo
 from backends.base import ObjectNotFound
@@ -35,6 +36,9 @@ from backends.base import StorageError
 from backends.base import StoredObject
 from backends.base import folder_key
 from backends.base import object_key
+from backends.clients import PerThread
+from backends.settings import BackendSettings
+from backends.settings import option
 
 PAGE_SIZE = 1000
 READ_ATTEMPTS = 3
@@ -76,8 +80,6 @@ def _emulator_host() -> str:
 
 def _credentials(emulator: str) -> tuple[Any, str | None]:
     """(credentials, project) from the emulator setting or application default credentials."""
-    from app.errors import ConfigError
-
     _sdk()
     import google.auth
     from google.auth.exceptions import GoogleAuthError
@@ -88,11 +90,19 @@ def _credentials(emulator: str) -> tuple[Any, str | None]:
     try:
         credentials, project = google.auth.default(scopes=list(_SCOPES))
     except (GoogleAuthError, ValueError, OSError) as exc:
-        raise ConfigError(
+        raise BackendConfigError(
             "google storage: no Google application default credentials found "
             f"(set GOOGLE_APPLICATION_CREDENTIALS to a service account key file): {_short(exc)}"
         ) from exc
     return credentials, project
+
+
+@dataclass(frozen=True)
+class GoogleSettings(BackendSettings):
+    """``--storage-google-*``."""
+
+    bucket: str = option("", "storage.google.bucket", "storage-google-bucket", "GCS bucket")
+    prefix: str = option("", "storage.google.prefix", "storage-google-prefix", "GCS prefix")
 
 
 class GoogleCSBackend(StorageBackend):
@@ -100,6 +110,7 @@ class GoogleCSBackend(StorageBackend):
 
     name = "google"
     max_key_bytes = 1024  # Cloud Storage: object names up to 1,024 bytes of UTF-8
+    settings_type = GoogleSettings
 
     def __init__(
         self,
@@ -115,20 +126,18 @@ class GoogleCSBackend(StorageBackend):
         self.endpoint = endpoint
         self._credentials = credentials
         self._project = project
-        self._local = threading.local()
+        self._buckets: PerThread[Any] = PerThread(self._make_bucket)
 
     @classmethod
-    def from_config(cls, config: Any) -> GoogleCSBackend:
-        """Read ``--storage-google-bucket``/``-prefix`` and the Google credentials."""
-        from app.errors import ConfigError
-
-        if not config.storage_google_bucket:
-            raise ConfigError("Missing required flags(s): --storage-google-bucket")
+    def from_config(cls, settings: GoogleSettings) -> GoogleCSBackend:
+        """The settings and the Google credentials."""
+        if not settings.bucket:
+            raise BackendConfigError("Missing required flags(s): --storage-google-bucket")
         endpoint = _emulator_host()
         credentials, project = _credentials(endpoint)
         return cls(
-            config.storage_google_bucket,
-            config.storage_google_prefix,
+            settings.bucket,
+            settings.prefix,
             credentials=credentials,
             project=project,
             endpoint=endpoint,
@@ -138,18 +147,17 @@ class GoogleCSBackend(StorageBackend):
 
     def _bucket(self) -> Any:
         """This thread's bucket handle (a new SDK client per process and thread)."""
-        local = self._local
-        if getattr(local, "pid", None) != os.getpid():
-            storage = _sdk()
-            options = {"api_endpoint": self.endpoint} if self.endpoint else None
-            client = storage.Client(
-                project=self._project,
-                credentials=self._credentials,
-                client_options=options,
-            )
-            local.bucket = client.bucket(self.bucket_name)
-            local.pid = os.getpid()
-        return local.bucket
+        return self._buckets.get()
+
+    def _make_bucket(self) -> Any:
+        storage = _sdk()
+        options = {"api_endpoint": self.endpoint} if self.endpoint else None
+        client = storage.Client(
+            project=self._project,
+            credentials=self._credentials,
+            client_options=options,
+        )
+        return client.bucket(self.bucket_name)
 
     def _key(self, path: str) -> str:
         return object_key(self.prefix, path)

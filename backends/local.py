@@ -11,8 +11,9 @@ import os
 import posixpath
 import stat
 import tempfile
-from typing import Any
+from dataclasses import dataclass
 
+from backends.base import BackendConfigError
 from backends.base import InvalidName
 from backends.base import NameClash
 from backends.base import ObjectExists
@@ -24,10 +25,24 @@ from backends.base import StorageError
 from backends.base import StorageFull
 from backends.base import StoredObject
 from backends.rewrites import RewriteWatch
+from backends.settings import BackendSettings
+from backends.settings import option
 
 TMP_PREFIX = ".cm-tmp-"
 _READ_ONLY = {errno.EROFS, errno.EACCES, errno.EPERM}
 _FULL = {errno.ENOSPC, errno.EDQUOT}
+
+
+@dataclass(frozen=True)
+class LocalSettings(BackendSettings):
+    """``--storage-local-*``."""
+
+    rootdir: str = option(
+        "",
+        "storage.local.rootdir",
+        "storage-local-rootdir",
+        "directory to store charts in (local storage)",
+    )
 
 
 class LocalFilesystemBackend(StorageBackend):
@@ -36,6 +51,7 @@ class LocalFilesystemBackend(StorageBackend):
     name = "local"
     reads_in_subprocess = True
     reserved_prefixes = (TMP_PREFIX,)
+    settings_type = LocalSettings
 
     def __init__(self, rootdir: str) -> None:
         self.rootdir = os.path.abspath(rootdir)
@@ -43,12 +59,11 @@ class LocalFilesystemBackend(StorageBackend):
         self.max_key_bytes = _pathconf(self.rootdir, "PC_PATH_MAX", 4096) - 1  # minus the NUL
 
     @classmethod
-    def from_config(cls, config: Any) -> LocalFilesystemBackend:
-        from app.errors import ConfigError
-
-        if not config.storage_local_rootdir:
-            raise ConfigError("Missing required flags(s): --storage-local-rootdir")
-        return cls(config.storage_local_rootdir)
+    def from_config(cls, settings: LocalSettings) -> LocalFilesystemBackend:
+        """A backend on ``--storage-local-rootdir``."""
+        if not settings.rootdir:
+            raise BackendConfigError("Missing required flags(s): --storage-local-rootdir")
+        return cls(settings.rootdir)
 
     def _abs(self, path: str) -> str:
         clean = posixpath.normpath("/" + path).lstrip("/")

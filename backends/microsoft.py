@@ -30,10 +30,12 @@ import os
 from collections.abc import Iterator
 from collections.abc import Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from backends.base import BackendConfigError
 from backends.base import ObjectExists
 from backends.base import ObjectInfo
 from backends.base import ObjectNotFound
@@ -42,6 +44,9 @@ from backends.base import StorageError
 from backends.base import StoredObject
 from backends.base import folder_key
 from backends.base import object_key
+from backends.clients import PerProcess
+from backends.settings import BackendSettings
+from backends.settings import option
 
 PAGE_SIZE = 1000
 READ_ATTEMPTS = 3
@@ -105,8 +110,6 @@ def _is_local_host(host: str) -> bool:
 
 def _service_options(env: Mapping[str, str]) -> dict[str, Any]:
     """Keyword arguments for :class:`MicrosoftBlobBackend` from the environment."""
-    from app.errors import ConfigError
-
     options: dict[str, Any] = {"api_version": env.get("AZURE_API_VERSION", "").strip() or None}
     connection = env.get("AZURE_STORAGE_CONNECTION_STRING", "").strip()
     account = env.get("AZURE_STORAGE_ACCOUNT", "").strip()
@@ -114,13 +117,27 @@ def _service_options(env: Mapping[str, str]) -> dict[str, Any]:
     if connection and not (account and key):
         return {**options, "connection_string": connection}
     if not account or not key:
-        raise ConfigError(MISSING_CREDENTIALS)
+        raise BackendConfigError(MISSING_CREDENTIALS)
     try:
         base64.b64decode(key, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise ConfigError("AZURE_STORAGE_ACCESS_KEY is not a valid base64 account key") from exc
+        raise BackendConfigError(
+            "AZURE_STORAGE_ACCESS_KEY is not a valid base64 account key"
+        ) from exc
     url = account_url(account, env.get("AZURE_BASE_URL", ""))
     return {**options, "account": account, "key": key, "url": url}
+
+
+@dataclass(frozen=True)
+class MicrosoftSettings(BackendSettings):
+    """``--storage-microsoft-*``."""
+
+    container: str = option(
+        "", "storage.microsoft.container", "storage-microsoft-container", "Azure blob container"
+    )
+    prefix: str = option(
+        "", "storage.microsoft.prefix", "storage-microsoft-prefix", "Azure blob prefix"
+    )
 
 
 class MicrosoftBlobBackend(StorageBackend):
@@ -128,6 +145,7 @@ class MicrosoftBlobBackend(StorageBackend):
 
     name = "microsoft"
     max_key_bytes = 1024  # Blob Storage: blob names up to 1,024 characters
+    settings_type = MicrosoftSettings
 
     def __init__(
         self,
@@ -145,34 +163,25 @@ class MicrosoftBlobBackend(StorageBackend):
         self._account, self._key, self._url = account, key, url
         self._connection_string = connection_string
         self._api_version = api_version
-        self._clients: dict[int, Any] = {}
+        self._clients: PerProcess[Any] = PerProcess(self._new_container_client)
         self.url = self._container().url.split("?", 1)[0].rstrip("/")
 
     @classmethod
-    def from_config(cls, config: Any) -> MicrosoftBlobBackend:
-        """Read ``--storage-microsoft-container``/``-prefix`` and the ``AZURE_*`` variables."""
-        from app.errors import ConfigError
-
-        if not config.storage_microsoft_container:
-            raise ConfigError("Missing required flags(s): --storage-microsoft-container")
+    def from_config(cls, settings: MicrosoftSettings) -> MicrosoftBlobBackend:
+        """The settings and the ``AZURE_*`` variables."""
+        if not settings.container:
+            raise BackendConfigError("Missing required flags(s): --storage-microsoft-container")
         options = _service_options(os.environ)
         try:
-            return cls(
-                config.storage_microsoft_container, config.storage_microsoft_prefix, **options
-            )
+            return cls(settings.container, settings.prefix, **options)
         except ValueError as exc:  # unsupported API version, malformed connection string...
-            raise ConfigError(f"microsoft storage: {_short(exc)}") from exc
+            raise BackendConfigError(f"microsoft storage: {_short(exc)}") from exc
 
     # -- plumbing -----------------------------------------------------------------------
 
     def _container(self) -> Any:
         """This process's container client (created on first use after a fork)."""
-        pid = os.getpid()
-        client = self._clients.get(pid)
-        if client is None:  # no lock: a lock held at fork time would deadlock the child
-            client = self._new_container_client()
-            self._clients = {pid: client}  # a racing thread's spare client is harmless
-        return client
+        return self._clients.get()
 
     def _new_container_client(self) -> Any:
         sdk = _sdk()

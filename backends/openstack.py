@@ -9,7 +9,7 @@ Auth, as ChartMuseum's ``--storage-openstack-auth``:
   ``OS_DOMAIN_NAME``/``OS_DOMAIN_ID`` default both the user and the project domain.
 * ``v1``: Swift v1 auth (tempauth, swauth...) from ``ST_AUTH``, ``ST_USER``, ``ST_KEY``.
 
-Missing variables are a :class:`ConfigError` naming them (ChartMuseum panics). Choices:
+Missing variables are a :class:`BackendConfigError` naming them (ChartMuseum panics). Choices:
 
 * Listing: ``prefix=<prefix>/<folder>/`` with ``delimiter=/``, ``page_size`` names a page.
 * Times: Swift's ``Last-Modified`` is the object timestamp rounded *up* to the second, while
@@ -36,12 +36,14 @@ import time
 import uuid
 import zlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from backends import BackendUnavailable
+from backends.base import BackendConfigError
 from backends.base import ObjectExists
 from backends.base import ObjectInfo
 from backends.base import ObjectNotFound
@@ -50,6 +52,9 @@ from backends.base import StorageError
 from backends.base import StoredObject
 from backends.base import folder_key
 from backends.base import object_key
+from backends.clients import PerThread
+from backends.settings import BackendSettings
+from backends.settings import option
 
 WRITER_META = "x-object-meta-chartmuseum-writer"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -102,11 +107,9 @@ def _first(env: Mapping[str, str], names: tuple[str, ...]) -> str:
 
 def _auth_settings(auth: str, env: Mapping[str, str], region: str) -> dict[str, Any]:
     """swiftclient ``Connection`` arguments for ``auth`` from the environment."""
-    from app.errors import ConfigError
-
     missing = [label for label, names in _REQUIRED[auth] if not _first(env, names)]
     if missing:
-        raise ConfigError(
+        raise BackendConfigError(
             f"Openstack (object storage): missing environment variable {', '.join(missing)}"
         )
     if auth == "v1":
@@ -148,11 +151,42 @@ def _content_type(name: str) -> str:
     return "application/gzip" if encoding == "gzip" else kind or "application/octet-stream"
 
 
+@dataclass(frozen=True)
+class OpenstackSettings(BackendSettings):
+    """``--storage-openstack-*``."""
+
+    container: str = option(
+        "", "storage.openstack.container", "storage-openstack-container", "Swift container"
+    )
+    prefix: str = option("", "storage.openstack.prefix", "storage-openstack-prefix", "Swift prefix")
+    region: str = option(
+        "", "storage.openstack.region", "storage-openstack-region", "OpenStack region"
+    )
+    cacert: str = option(
+        "",
+        "storage.openstack.cacert",
+        "storage-openstack-cacert",
+        "CA bundle for OpenStack endpoints",
+    )
+    auth: str = option(
+        "auto",
+        "storage.openstack.auth",
+        "storage-openstack-auth",
+        "OpenStack auth protocol: auto or v1",
+    )
+
+    def check(self) -> None:
+        """:raises BackendConfigError: for an auth protocol other than ``auto`` or ``v1``."""
+        if self.auth not in _REQUIRED:
+            raise BackendConfigError(f"Unsupported OpenStack auth protocol: {self.auth}")
+
+
 class OpenstackSwiftBackend(StorageBackend):
     """Objects are ``<prefix>/<path>`` in one Swift container."""
 
     name = "openstack"
     max_key_bytes = 1024  # Swift: object names up to 1,024 bytes (max_object_name_length)
+    settings_type = OpenstackSettings
     #: names asked for per listing request
     page_size = 1000
     #: pause between the two read-backs that confirm a create (see the module docstring)
@@ -162,49 +196,46 @@ class OpenstackSwiftBackend(StorageBackend):
         self.container = container
         self.prefix = prefix.strip("/")
         self._settings = settings
-        self._local = threading.local()
+        self._conns: PerThread[Any] = PerThread(self._new_conn)
         self._shared: tuple[int, str, str] | None = None  # pid, storage URL, token
         self._locks = [threading.Lock() for _ in range(64)]
 
     @classmethod
-    def from_config(cls, config: Any) -> OpenstackSwiftBackend:
-        """Build from ``--storage-openstack-*`` and the ``OS_*`` / ``ST_*`` variables."""
-        from app.errors import ConfigError
-
-        auth = config.storage_openstack_auth or "auto"
-        if auth not in _REQUIRED:
-            raise ConfigError(f"Unsupported OpenStack auth protocol: {auth}")
-        required = [("container", config.storage_openstack_container)]
+    def from_config(cls, settings: OpenstackSettings) -> OpenstackSwiftBackend:
+        """Build from the settings and the ``OS_*`` / ``ST_*`` variables."""
+        settings.check()
+        auth = settings.auth
+        required = [("container", settings.container)]
         if auth == "auto":
-            required.append(("region", config.storage_openstack_region))
+            required.append(("region", settings.region))
         missing = [f"--storage-openstack-{flag}" for flag, value in required if not value]
         if missing:
-            raise ConfigError(f"Missing required flags(s): {', '.join(missing)}")
-        settings = _auth_settings(auth, os.environ, config.storage_openstack_region)
-        cacert = config.storage_openstack_cacert
+            raise BackendConfigError(f"Missing required flags(s): {', '.join(missing)}")
+        connection = _auth_settings(auth, os.environ, settings.region)
+        cacert = settings.cacert
         if cacert and not os.path.isfile(cacert):
-            raise ConfigError(f"--storage-openstack-cacert: file not found: {cacert}")
+            raise BackendConfigError(f"--storage-openstack-cacert: file not found: {cacert}")
         try:
             _swiftclient(keystone=auth == "auto")
         except BackendUnavailable as exc:
-            raise ConfigError(str(exc)) from exc
-        settings |= {"cacert": cacert or None, "retries": 3, "timeout": 60}
-        settings |= {"starting_backoff": 0.5, "max_backoff": 4}
-        return cls(config.storage_openstack_container, config.storage_openstack_prefix, settings)
+            raise BackendConfigError(str(exc)) from exc
+        connection |= {"cacert": cacert or None, "retries": 3, "timeout": 60}
+        connection |= {"starting_backoff": 0.5, "max_backoff": 4}
+        return cls(settings.container, settings.prefix, connection)
 
     def _key(self, path: str) -> str:
         return object_key(self.prefix, path)
 
     def _conn(self) -> Any:
         """This thread's Connection (new after a fork), starting from the shared token."""
-        local, pid = self._local, os.getpid()
-        if getattr(local, "pid", None) != pid:
-            settings = dict(self._settings)
-            if self._shared is not None and self._shared[0] == pid:
-                settings |= {"preauthurl": self._shared[1], "preauthtoken": self._shared[2]}
-            local.conn = _swiftclient().Connection(**settings)
-            local.pid = pid
-        return local.conn
+        return self._conns.get()
+
+    def _new_conn(self) -> Any:
+        settings = dict(self._settings)
+        shared = self._shared
+        if shared is not None and shared[0] == os.getpid():
+            settings |= {"preauthurl": shared[1], "preauthtoken": shared[2]}
+        return _swiftclient().Connection(**settings)
 
     def _call(self, what: str, method: str, *args: Any, **kwargs: Any) -> Any:
         """One Connection method on the container; 404: ObjectNotFound, 412: ObjectExists."""

@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import os
 import threading
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from backends.base import BackendConfigError
 from backends.base import ObjectExists
 from backends.base import ObjectInfo
 from backends.base import ObjectNotFound
@@ -35,6 +37,10 @@ from backends.base import StorageError
 from backends.base import StoredObject
 from backends.base import folder_key
 from backends.base import object_key
+from backends.clients import PerThread
+from backends.settings import BackendSettings
+from backends.settings import missing_flags
+from backends.settings import option
 
 _NS = 1_000_000_000
 ENDPOINT_ENV = "ORACLE_OBJECT_STORAGE_ENDPOINT"
@@ -79,8 +85,6 @@ def _header_ns(headers: Any) -> int:
 
 def _load_config(region: str) -> dict[str, Any]:
     """The OCI SDK configuration (file and profile from the standard env vars)."""
-    from app.errors import ConfigError
-
     oci = _sdk()
     path = os.environ.get("OCI_CONFIG_FILE") or oci.config.DEFAULT_LOCATION
     profile = os.environ.get("OCI_CONFIG_PROFILE") or oci.config.DEFAULT_PROFILE
@@ -90,8 +94,20 @@ def _load_config(region: str) -> dict[str, Any]:
             config["region"] = region
         oci.config.validate_config(config)
     except (oci.exceptions.ClientError, ValueError) as exc:
-        raise ConfigError(f"oracle storage: invalid OCI configuration: {exc}") from exc
+        raise BackendConfigError(f"oracle storage: invalid OCI configuration: {exc}") from exc
     return config
+
+
+@dataclass(frozen=True)
+class OracleSettings(BackendSettings):
+    """``--storage-oracle-*``."""
+
+    bucket: str = option("", "storage.oracle.bucket", "storage-oracle-bucket", "OCI bucket")
+    prefix: str = option("", "storage.oracle.prefix", "storage-oracle-prefix", "OCI prefix")
+    region: str = option("", "storage.oracle.region", "storage-oracle-region", "OCI region")
+    compartmentid: str = option(
+        "", "storage.oracle.compartmentid", "storage-oracle-compartmentid", "OCI compartment OCID"
+    )
 
 
 class OracleOSBackend(StorageBackend):
@@ -99,6 +115,7 @@ class OracleOSBackend(StorageBackend):
 
     name = "oracle"
     max_key_bytes = 1024  # Object Storage: object names up to 1,024 characters
+    settings_type = OracleSettings
 
     def __init__(
         self,
@@ -113,41 +130,36 @@ class OracleOSBackend(StorageBackend):
         self.compartment = compartment
         self.config = config  # None: instance principals
         self.endpoint = endpoint
-        self._local = threading.local()
+        self._clients: PerThread[Any] = PerThread(self._make_client)
         self._lock = threading.Lock()
         self._ready_pid = -1
         self._namespace = ""
 
     @classmethod
-    def from_config(cls, config: Any) -> OracleOSBackend:
-        """Read ``storage_oracle_*`` and load the OCI credentials."""
-        from app.errors import ConfigError
-
-        required = (
-            ("--storage-oracle-bucket", config.storage_oracle_bucket),
-            ("--storage-oracle-compartmentid", config.storage_oracle_compartmentid),
+    def from_config(cls, settings: OracleSettings) -> OracleOSBackend:
+        """The settings and the OCI credentials."""
+        missing = missing_flags(
+            ("--storage-oracle-bucket", settings.bucket),
+            ("--storage-oracle-compartmentid", settings.compartmentid),
         )
-        missing = [flag for flag, value in required if not value]
         if missing:
-            raise ConfigError("Missing required flags(s): " + ", ".join(missing))
+            raise BackendConfigError("Missing required flags(s): " + ", ".join(missing))
         principal = os.environ.get("ORACLE_AUTH_METHOD", "") == "InstancePrincipal"
-        sdk_config = None if principal else _load_config(config.storage_oracle_region)
+        sdk_config = None if principal else _load_config(settings.region)
         return cls(
-            config.storage_oracle_bucket,
-            config.storage_oracle_prefix,
-            config.storage_oracle_compartmentid,
+            settings.bucket,
+            settings.prefix,
+            settings.compartmentid,
             sdk_config,
             os.environ.get(ENDPOINT_ENV) or None,
         )
 
     def _client(self) -> Any:
         """An ObjectStorageClient per process and thread (the SDK's clients are not shared)."""
-        local = self._local
-        if getattr(local, "pid", None) != os.getpid():
-            local.client, local.pid = self._make_client(), os.getpid()
+        client = self._clients.get()
         if self._ready_pid != os.getpid():
-            self._prepare(local.client)
-        return local.client
+            self._prepare(client)
+        return client
 
     def _make_client(self) -> Any:
         oci = _sdk()

@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import threading
+from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import unquote
 from urllib.parse import urlsplit
 
+from backends.base import BackendConfigError
 from backends.base import ObjectExists
 from backends.base import ObjectInfo
 from backends.base import ObjectNotFound
@@ -40,6 +41,9 @@ from backends.base import StorageError
 from backends.base import StoredObject
 from backends.base import folder_key
 from backends.base import object_key
+from backends.clients import PerThread
+from backends.settings import BackendSettings
+from backends.settings import option
 
 DEFAULT_ENDPOINT = "cos.ap-guangzhou.myqcloud.com"
 SECRET_ID_ENV = "TENCENT_CLOUD_COS_SECRET_ID"
@@ -100,11 +104,23 @@ def _is_address(host: str) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class TencentSettings(BackendSettings):
+    """``--storage-tencent-*``."""
+
+    bucket: str = option("", "storage.tencent.bucket", "storage-tencent-bucket", "COS bucket")
+    prefix: str = option("", "storage.tencent.prefix", "storage-tencent-prefix", "COS prefix")
+    endpoint: str = option(
+        "", "storage.tencent.endpoint", "storage-tencent-endpoint", "COS endpoint"
+    )
+
+
 class TencentCOSBackend(StorageBackend):
     """Objects are keys ``<prefix>/<path>`` in one COS bucket (``<name>-<appid>``)."""
 
     name = "tencent"
     max_key_bytes = 850  # COS: object keys up to 850 bytes of UTF-8
+    settings_type = TencentSettings
 
     def __init__(
         self,
@@ -118,42 +134,36 @@ class TencentCOSBackend(StorageBackend):
         self.prefix = prefix.strip("/")
         self.scheme, self.host = split_endpoint(endpoint)
         self._credentials = (secret_id, secret_key)
-        self._local = threading.local()
+        self._clients: PerThread[Any] = PerThread(self._make_client)
 
     @classmethod
-    def from_config(cls, config: Any) -> TencentCOSBackend:
-        """Read ``storage_tencent_*`` and the ``TENCENT_CLOUD_COS_SECRET_*`` env vars."""
-        from app.errors import ConfigError
-
-        if not config.storage_tencent_bucket:
-            raise ConfigError("Missing required flags(s): --storage-tencent-bucket")
+    def from_config(cls, settings: TencentSettings) -> TencentCOSBackend:
+        """The settings and the ``TENCENT_CLOUD_COS_SECRET_*`` env vars."""
+        if not settings.bucket:
+            raise BackendConfigError("Missing required flags(s): --storage-tencent-bucket")
         secret_id = os.environ.get(SECRET_ID_ENV, "")
         secret_key = os.environ.get(SECRET_KEY_ENV, "")
         if not secret_id or not secret_key:
-            raise ConfigError(
+            raise BackendConfigError(
                 f"tencent storage needs the {SECRET_ID_ENV} and {SECRET_KEY_ENV} "
                 "environment variables"
             )
-        endpoint = config.storage_tencent_endpoint or DEFAULT_ENDPOINT
+        endpoint = settings.endpoint or DEFAULT_ENDPOINT
         scheme, host = split_endpoint(endpoint)
         if scheme not in ("http", "https") or not host:
-            raise ConfigError(f"--storage-tencent-endpoint: invalid endpoint {endpoint!r}")
+            raise BackendConfigError(f"--storage-tencent-endpoint: invalid endpoint {endpoint!r}")
         _sdk()  # fail at startup, not at first use, when the SDK is missing
         return cls(
-            bucket=config.storage_tencent_bucket,
+            bucket=settings.bucket,
             secret_id=secret_id,
             secret_key=secret_key,
-            prefix=config.storage_tencent_prefix,
+            prefix=settings.prefix,
             endpoint=endpoint,
         )
 
     def _client(self) -> Any:
         """This thread's ``CosS3Client`` (made again after a fork)."""
-        local = self._local
-        if getattr(local, "pid", None) != os.getpid():
-            local.client = self._make_client()
-            local.pid = os.getpid()
-        return local.client
+        return self._clients.get()
 
     def _make_client(self) -> Any:
         cos = _sdk()

@@ -16,9 +16,9 @@ from app.auth import requires
 from app.charts.loader import LoadedChart
 from app.errors import BadRequest
 from app.errors import NotFound
+from app.gocompat.json_encoding import go_json
 from app.http import JSON_TYPE
 from app.http import json_response
-from app.index.render import go_json
 from app.lookup import find_version
 from app.options import Config
 from app.repository import Pending
@@ -44,7 +44,7 @@ def list_charts() -> Response:
     """All charts (paginated by name with ``offset``/``limit``), versions newest first."""
     offset = _query_int("offset", 0, "offset is not a valid non-negative integer") or 0
     limit = _query_int("limit", 1, "limit is not a valid positive integer")
-    index = services().repository.index(current_repo()).index
+    index = services().repository.index(current_repo())
     names = index.chart_names()
     names = names[offset : offset + limit] if limit is not None else names[offset:]
     return Response(index.json_listing(names), content_type=JSON_TYPE)
@@ -54,7 +54,7 @@ def list_charts() -> Response:
 def chart_versions(name: str) -> Response:
     """Every version of one chart."""
     services().repository.check_chart(current_repo(), name)
-    index = services().repository.index(current_repo()).index
+    index = services().repository.index(current_repo())
     versions = index.visible(name)
     if not versions:
         raise NotFound("chart not found")
@@ -66,14 +66,14 @@ def chart_versions(name: str) -> Response:
 def describe(name: str, version: str) -> Response:
     """One chart version (``latest``, exact, or a semver constraint)."""
     services().repository.check_chart(current_repo(), name)
-    entry = find_version(services().repository.index(current_repo()).index, name, version)
+    entry = find_version(services().repository.index(current_repo()), name, version)
     return Response(entry.json, content_type=JSON_TYPE)
 
 
 def _load_stored(name: str, version: str) -> LoadedChart:
     repository = services().repository
     repository.check_chart(current_repo(), name)
-    entry = find_version(repository.index(current_repo()).index, name, version)
+    entry = find_version(repository.index(current_repo()), name, version)
     return repository.load(current_repo(), entry)
 
 

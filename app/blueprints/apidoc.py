@@ -12,8 +12,8 @@ from __future__ import annotations
 from flask import Blueprint
 from flask import Response
 
+from app.gocompat.json_encoding import go_json
 from app.http import JSON_TYPE
-from app.index.render import go_json
 from app.openapi import SPEC_PATH
 from app.openapi import build_spec
 from app.options import Config

@@ -23,7 +23,7 @@ def _wants_gzip() -> bool:
 @requires(PULL)
 def index_yaml() -> Response:
     """The index: plain unless gzip is asked for; 304 when the client has this version."""
-    rendered = services().repository.index(current_repo()).index.rendered()
+    rendered = services().repository.index(current_repo()).rendered()
     gzipped = _wants_gzip()
     etag = rendered.etag[:-1] + '-gzip"' if gzipped else rendered.etag
     headers = {"ETag": etag, "Vary": "Accept-Encoding"}

@@ -8,7 +8,6 @@ import re
 from collections.abc import Callable
 
 from app.charts.errors import ChartInvalid
-from app.charts.gofmt import go_quote
 from app.charts.gzipstream import GzipStream
 from app.charts.tarheader import BLOCK
 from app.charts.tarheader import HEADER_ONLY_TYPES
@@ -18,6 +17,7 @@ from app.charts.tarheader import parse_header_block
 from app.charts.tarstream import EXTENSION_TYPES
 from app.charts.tarstream import ZERO_BLOCK
 from app.charts.tarstream import TarReader
+from app.gocompat.text import go_quote
 
 MAX_CHART_SIZE = 100 * 1024 * 1024
 MAX_FILE_SIZE = 5 * 1024 * 1024

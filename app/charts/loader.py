@@ -9,14 +9,14 @@ from typing import Any
 from app.charts.archive import ArchiveFile
 from app.charts.archive import load_archive_files
 from app.charts.errors import ChartInvalid
-from app.charts.godecode import unmarshal_yaml
-from app.charts.gojson import GoType
-from app.charts.gojson import UnmarshalError
 from app.charts.metadata import LOCK
 from app.charts.metadata import METADATA
 from app.charts.metadata import VALUES
 from app.charts.metadata import metadata_view
 from app.charts.metadata import validate_metadata
+from app.gocompat.unmarshal import unmarshal_yaml
+from app.gocompat.unmarshal_types import GoType
+from app.gocompat.unmarshal_types import UnmarshalError
 
 __all__ = ["ChartInvalid", "LoadedChart", "load_chart"]
 

@@ -6,19 +6,19 @@ import re
 from typing import Any
 
 from app.charts.errors import ChartInvalid
-from app.charts.gofmt import go_base
-from app.charts.gofmt import go_quote
-from app.charts.gofmt import sanitize_string
-from app.charts.gojson import ANY
-from app.charts.gojson import BOOL
-from app.charts.gojson import STRING
-from app.charts.gojson import TIME
-from app.charts.gojson import GoType
-from app.charts.gojson import map_of
-from app.charts.gojson import pointer_to
-from app.charts.gojson import slice_of
-from app.charts.gojson import struct
-from app.semver import try_parse
+from app.gocompat.semver import try_parse
+from app.gocompat.text import go_base
+from app.gocompat.text import go_quote
+from app.gocompat.text import sanitize_string
+from app.gocompat.unmarshal_types import ANY
+from app.gocompat.unmarshal_types import BOOL
+from app.gocompat.unmarshal_types import STRING
+from app.gocompat.unmarshal_types import TIME
+from app.gocompat.unmarshal_types import GoType
+from app.gocompat.unmarshal_types import map_of
+from app.gocompat.unmarshal_types import pointer_to
+from app.gocompat.unmarshal_types import slice_of
+from app.gocompat.unmarshal_types import struct
 
 MAINTAINER = struct("chart.Maintainer", ("name", STRING), ("email", STRING), ("url", STRING))
 DEPENDENCY = struct(

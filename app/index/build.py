@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from app.gocompat.times import format_time
 from app.index import render
 from app.index.entry import IndexEntry
 from app.tenancy import storage_path
@@ -44,7 +45,7 @@ def entry_from_metadata(
     record = render.chart_version_record(
         metadata,
         urls=[urls.url(filename)],
-        created=render.format_time(mtime_ns),
+        created=format_time(mtime_ns),
         digest=digest,
     )
     return IndexEntry(

@@ -6,8 +6,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from app import semver
 from app.charts.filenames import package_filename
+from app.gocompat import semver
 
 
 @dataclass(slots=True)

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from typing import Any
 from typing import Final
 
+from app.gocompat.json_encoding import round_trip
+
 __all__ = ["chart_version_record"]
 
 
@@ -42,24 +44,6 @@ def _flag(value: Any) -> bool:
     return value is True
 
 
-def _json_value(value: Any) -> Any:
-    """Free-form data as it comes back from Go's JSON round trip (sorted keys, whole floats)."""
-    if isinstance(value, dict):
-        pairs = sorted((_json_map_key(k), _json_value(v)) for k, v in value.items())
-        return dict(pairs)
-    if isinstance(value, list | tuple):
-        return [_json_value(item) for item in value]
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
-        return int(value)
-    return value
-
-
-def _json_map_key(key: Any) -> str:
-    if isinstance(key, bool):
-        return "true" if key else "false"
-    return "null" if key is None else str(key)
-
-
 _Converter = Callable[[Any], Any]
 
 
@@ -89,7 +73,7 @@ _DEPENDENCY_TAIL: Final[tuple[tuple[str, _Converter], ...]] = (
     ("condition", _text),
     ("tags", _strings),
     ("enabled", _flag),
-    ("import-values", _json_value),
+    ("import-values", round_trip),
     ("alias", _text),
 )
 _METADATA_FIELDS: Final[tuple[tuple[str, _Converter], ...]] = (

@@ -9,8 +9,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from app.gocompat.json_encoding import go_json
 from app.http import JSON_TYPE
-from app.index.render import go_json
 from app.logs import LOGGER
 from app.requestid import HEADER
 from app.requestid import request_id

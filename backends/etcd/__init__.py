@@ -19,8 +19,10 @@ import json
 import posixpath
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
+from backends.base import BackendConfigError
 from backends.base import ObjectExists
 from backends.base import ObjectInfo
 from backends.base import ObjectNotFound
@@ -36,15 +38,36 @@ from backends.etcd.layout import STAMP
 from backends.etcd.layout import Found
 from backends.etcd.layout import Keys
 from backends.etcd.layout import State
+from backends.settings import BackendSettings
+from backends.settings import option
 
 PAGE = 1000
 ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class EtcdSettings(BackendSettings):
+    """``--storage-etcd-*``."""
+
+    endpoint: str = option(
+        "http://localhost:2379",
+        "storage.etcd.endpoint",
+        "storage-etcd-endpoint",
+        "comma-separated etcd endpoints",
+    )
+    cafile: str = option("", "storage.etcd.cafile", "storage-etcd-cafile", "etcd CA file")
+    certfile: str = option(
+        "", "storage.etcd.certfile", "storage-etcd-certfile", "etcd client certificate"
+    )
+    keyfile: str = option("", "storage.etcd.keyfile", "storage-etcd-keyfile", "etcd client key")
+    prefix: str = option("", "storage.etcd.prefix", "storage-etcd-prefix", "etcd key prefix")
 
 
 class EtcdBackend(StorageBackend):
     """ChartMuseum's etcd layout plus private metadata and chunks (see :mod:`.layout`)."""
 
     name = "etcd"
+    settings_type = EtcdSettings
 
     def __init__(
         self, endpoints: list[tuple[str, str, int]], prefix: str, tls: tuple[str, str, str]
@@ -55,23 +78,20 @@ class EtcdBackend(StorageBackend):
         self._gateway = gateway.Gateway(endpoints, tls)
 
     @classmethod
-    def from_config(cls, config: Any) -> EtcdBackend:
-        """Read ``storage_etcd_*``: prefix always, the TLS files for https endpoints."""
-        from app.errors import ConfigError
-
-        endpoints = gateway.parse_endpoints(config.storage_etcd_endpoint or "http://localhost:2379")
-        c = config
-        tls = (c.storage_etcd_cafile, c.storage_etcd_certfile, c.storage_etcd_keyfile)
+    def from_config(cls, settings: EtcdSettings) -> EtcdBackend:
+        """Check the settings: prefix always, the TLS files for https endpoints."""
+        endpoints = gateway.parse_endpoints(settings.endpoint or "http://localhost:2379")
+        tls = (settings.cafile, settings.certfile, settings.keyfile)
         required: list[tuple[str, str]] = []
         if any(scheme != "http" for scheme, _, _ in endpoints):
             required += zip(("cafile", "certfile", "keyfile"), tls, strict=True)
-        required.append(("prefix", config.storage_etcd_prefix))
+        required.append(("prefix", settings.prefix))
         missing = [f"--storage-etcd-{flag}" for flag, value in required if not value]
         if missing:
-            raise ConfigError("Missing required flags(s): " + ", ".join(missing))
+            raise BackendConfigError("Missing required flags(s): " + ", ".join(missing))
         if not endpoints:
-            raise ConfigError("--storage-etcd-endpoint: no endpoint given")
-        return cls(endpoints, config.storage_etcd_prefix, tls)
+            raise BackendConfigError("--storage-etcd-endpoint: no endpoint given")
+        return cls(endpoints, settings.prefix, tls)
 
     # -- transport: every request goes through _call -----------------------------------------
 

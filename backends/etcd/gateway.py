@@ -16,12 +16,11 @@ import base64
 import contextlib
 import importlib
 import json
-import os
-import threading
 from typing import Any
 from urllib.parse import urlsplit
 
 from backends.base import StorageError
+from backends.clients import PerThread
 from backends.etcd.layout import KV
 from backends.etcd.layout import Keys
 from backends.etcd.layout import State
@@ -80,26 +79,24 @@ class Gateway:
     def __init__(self, endpoints: list[tuple[str, str, int]], tls: tuple[str, str, str]) -> None:
         self.endpoints = endpoints
         self.tls = tls
-        self._local = threading.local()
+        self._per_thread: PerThread[list[Any]] = PerThread(self._make_clients)
 
     def _clients(self) -> list[Any]:
         """One client per endpoint, per process and thread (requests sessions are not shared)."""
-        local = self._local
-        if getattr(local, "pid", None) != os.getpid():
-            sdk, _ = _sdk()
-            local.clients = [
-                sdk.Etcd3Client(
-                    host=host,
-                    port=port,
-                    protocol=scheme,
-                    timeout=TIMEOUT,
-                    session=_session(self.tls if scheme == "https" else ("", "", "")),
-                )
-                for scheme, host, port in self.endpoints
-            ]
-            local.pid = os.getpid()
-        clients: list[Any] = local.clients
-        return clients
+        return self._per_thread.get()
+
+    def _make_clients(self) -> list[Any]:
+        sdk, _ = _sdk()
+        return [
+            sdk.Etcd3Client(
+                host=host,
+                port=port,
+                protocol=scheme,
+                timeout=TIMEOUT,
+                session=_session(self.tls if scheme == "https" else ("", "", "")),
+            )
+            for scheme, host, port in self.endpoints
+        ]
 
     def call(self, op: str, payload: dict[str, Any]) -> dict[str, Any]:
         """POST one gateway call, failing over to the next endpoint when one is unreachable.

@@ -9,11 +9,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.errors import ConfigError
 from app.options import Config
 from backends.alibaba import AlibabaOSSBackend
 from backends.alibaba import region_of
+from backends.base import BackendConfigError
 from backends.base import StorageError
+from tests.backends import from_config
 from tests.backends.contract import BackendContract
 from tests.backends.servers.s3compat_shim import running
 from tests.e2e.flow import helm_flow
@@ -52,41 +53,41 @@ def _config(endpoint: str, prefix: str, **extra: object) -> Config:
 
 @pytest.fixture
 def make_backend(oss_endpoint: str, oss_env: None):
-    return lambda prefix: AlibabaOSSBackend.from_config(_config(oss_endpoint, prefix))
+    return lambda prefix: from_config(AlibabaOSSBackend, _config(oss_endpoint, prefix))
 
 
 class TestAlibaba(BackendContract):
     def test_prefix_slashes_are_stripped(self, oss_endpoint: str, oss_env: None) -> None:
         base = f"strip-{uuid.uuid4().hex[:8]}"
-        slashed = AlibabaOSSBackend.from_config(_config(oss_endpoint, f"/{base}/nested/"))
+        slashed = from_config(AlibabaOSSBackend, _config(oss_endpoint, f"/{base}/nested/"))
         slashed.put_object("org/a.tgz", b"a")
-        plain = AlibabaOSSBackend.from_config(_config(oss_endpoint, base))
+        plain = from_config(AlibabaOSSBackend, _config(oss_endpoint, base))
         assert [o.path for o in plain.list_objects("nested/org")] == ["a.tgz"]
         assert slashed.describe() == f"alibaba:oss://{BUCKET}/{base}/nested at {oss_endpoint}"
 
     def test_server_side_encryption_is_accepted(self, oss_endpoint: str, oss_env: None) -> None:
         prefix = f"sse-{uuid.uuid4().hex[:8]}"
-        backend = AlibabaOSSBackend.from_config(
-            _config(oss_endpoint, prefix, storage_alibaba_sse="AES256")
+        backend = from_config(
+            AlibabaOSSBackend, _config(oss_endpoint, prefix, storage_alibaba_sse="AES256")
         )
         assert backend.put_object("a.tgz", b"a", overwrite=False).size == 1
         assert backend.get_object("a.tgz").content == b"a"
 
     def test_unreachable_store_is_a_storage_error(self, oss_env: None) -> None:
-        backend = AlibabaOSSBackend.from_config(_config(f"http://127.0.0.1:{free_port()}", "x"))
+        backend = from_config(AlibabaOSSBackend, _config(f"http://127.0.0.1:{free_port()}", "x"))
         with pytest.raises(StorageError) as info:
             backend.stat_object("a.tgz")
         assert "test-key-secret" not in str(info.value)
 
     def test_endpoint_defaults_and_signature(self, oss_env: None) -> None:
-        backend = AlibabaOSSBackend.from_config(_config("", "p"))
+        backend = from_config(AlibabaOSSBackend, _config("", "p"))
         assert backend.endpoint == "https://oss-cn-hangzhou.aliyuncs.com"
         assert backend.describe() == f"alibaba:oss://{BUCKET}/p at {backend.endpoint}"
         assert "test-key" not in backend.describe()
         import oss2
 
         assert isinstance(backend._make_bucket().auth, oss2.ProviderAuthV4)
-        other = AlibabaOSSBackend.from_config(_config("http://oss.example.com", "p"))
+        other = from_config(AlibabaOSSBackend, _config("http://oss.example.com", "p"))
         assert isinstance(other._make_bucket().auth, oss2.Auth)
 
     @pytest.mark.parametrize(
@@ -104,8 +105,8 @@ class TestAlibaba(BackendContract):
     def test_missing_credentials_is_a_config_error(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", raising=False)
         monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "x")
-        with pytest.raises(ConfigError, match="ALIBABA_CLOUD_ACCESS_KEY_SECRET"):
-            AlibabaOSSBackend.from_config(_config("", "p"))
+        with pytest.raises(BackendConfigError, match="ALIBABA_CLOUD_ACCESS_KEY_SECRET"):
+            from_config(AlibabaOSSBackend, _config("", "p"))
 
 
 def _run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

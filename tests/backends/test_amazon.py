@@ -9,10 +9,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.errors import ConfigError
 from app.options import Config
 from backends.amazon import AmazonS3Backend
+from backends.base import BackendConfigError
 from backends.base import StorageError
+from tests.backends import from_config
 from tests.backends.contract import BackendContract
 from tests.backends.servers.s3compat_shim import running
 from tests.e2e.flow import helm_flow
@@ -56,15 +57,15 @@ def _config(endpoint: str, prefix: str, **extra: object) -> Config:
 
 @pytest.fixture
 def make_backend(s3_endpoint: str, aws_env: None):
-    return lambda prefix: AmazonS3Backend.from_config(_config(s3_endpoint, prefix))
+    return lambda prefix: from_config(AmazonS3Backend, _config(s3_endpoint, prefix))
 
 
 class TestAmazon(BackendContract):
     def test_prefix_slashes_are_stripped(self, s3_endpoint: str, aws_env: None) -> None:
         base = f"strip-{uuid.uuid4().hex[:8]}"
-        slashed = AmazonS3Backend.from_config(_config(s3_endpoint, f"/{base}/nested/"))
+        slashed = from_config(AmazonS3Backend, _config(s3_endpoint, f"/{base}/nested/"))
         slashed.put_object("org/a.tgz", b"a")
-        plain = AmazonS3Backend.from_config(_config(s3_endpoint, base))
+        plain = from_config(AmazonS3Backend, _config(s3_endpoint, base))
         assert [o.path for o in plain.list_objects("nested/org")] == ["a.tgz"]
         assert slashed.describe() == f"amazon:s3://{BUCKET}/{base}/nested at {s3_endpoint}"
 
@@ -72,8 +73,8 @@ class TestAmazon(BackendContract):
         import boto3
 
         prefix = f"sse-{uuid.uuid4().hex[:8]}"
-        backend = AmazonS3Backend.from_config(
-            _config(s3_endpoint, prefix, storage_amazon_sse="AES256")
+        backend = from_config(
+            AmazonS3Backend, _config(s3_endpoint, prefix, storage_amazon_sse="AES256")
         )
         backend.put_object("a.tgz", b"a")
         s3 = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
@@ -81,30 +82,30 @@ class TestAmazon(BackendContract):
         assert head["ServerSideEncryption"] == "AES256"
 
     def test_unreachable_store_is_a_storage_error(self, aws_env: None) -> None:
-        backend = AmazonS3Backend.from_config(_config(f"http://127.0.0.1:{free_port()}", "x"))
+        backend = from_config(AmazonS3Backend, _config(f"http://127.0.0.1:{free_port()}", "x"))
         with pytest.raises(StorageError) as info:
             backend.list_objects("")
         assert "testing-secret" not in str(info.value)
 
     def test_region_is_required_without_endpoint(self, aws_env: None) -> None:
-        with pytest.raises(ConfigError, match=r"flags\(s\): --storage-amazon-region$"):
-            AmazonS3Backend.from_config(_config("", "x"))
-        backend = AmazonS3Backend.from_config(_config("", "x", storage_amazon_region="eu-west-1"))
+        with pytest.raises(BackendConfigError, match=r"flags\(s\): --storage-amazon-region$"):
+            from_config(AmazonS3Backend, _config("", "x"))
+        backend = from_config(AmazonS3Backend, _config("", "x", storage_amazon_region="eu-west-1"))
         assert backend.region == "eu-west-1" and backend.describe() == f"amazon:s3://{BUCKET}/x"
 
     def test_tls_settings(self, aws_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
-        backend = AmazonS3Backend.from_config(_config("minio.example:9000", "x"))
+        backend = from_config(AmazonS3Backend, _config("minio.example:9000", "x"))
         assert backend.endpoint == "https://minio.example:9000" and backend.verify_tls
         monkeypatch.setenv("AWS_INSECURE_SKIP_VERIFY", "true")
-        assert not AmazonS3Backend.from_config(_config("minio.example", "x")).verify_tls
+        assert not from_config(AmazonS3Backend, _config("minio.example", "x")).verify_tls
 
     def test_missing_credentials_is_a_config_error(
         self, aws_env: None, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         monkeypatch.delenv("AWS_ACCESS_KEY_ID")
         monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
-        with pytest.raises(ConfigError, match="no AWS credentials found"):
-            AmazonS3Backend.from_config(_config("http://127.0.0.1:1", "x"))
+        with pytest.raises(BackendConfigError, match="no AWS credentials found"):
+            from_config(AmazonS3Backend, _config("http://127.0.0.1:1", "x"))
 
 
 def _run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

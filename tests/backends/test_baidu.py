@@ -8,9 +8,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.errors import ConfigError
 from app.options import Config
 from backends.baidu import BaiduBOSBackend
+from backends.base import BackendConfigError
+from tests.backends import from_config
 from tests.backends.contract import BackendContract
 from tests.backends.servers.bos_server import fake_bos
 from tests.e2e.flow import helm_flow
@@ -38,7 +39,7 @@ def make_backend(bos_endpoint: str, monkeypatch: pytest.MonkeyPatch):
             storage_baidu_prefix=prefix,
             storage_baidu_endpoint=bos_endpoint,
         )
-        return BaiduBOSBackend.from_config(config)
+        return from_config(BaiduBOSBackend, config)
 
     return make
 
@@ -58,14 +59,14 @@ class TestBaidu(BackendContract):
 def test_credentials_are_required(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("BAIDU_CLOUD_ACCESS_KEY_ID", raising=False)
     monkeypatch.setenv("BAIDU_CLOUD_ACCESS_KEY_SECRET", SK)
-    with pytest.raises(ConfigError, match="BAIDU_CLOUD_ACCESS_KEY_ID"):
-        BaiduBOSBackend.from_config(Config(storage="baidu", storage_baidu_bucket=BUCKET))
+    with pytest.raises(BackendConfigError, match="BAIDU_CLOUD_ACCESS_KEY_ID"):
+        from_config(BaiduBOSBackend, Config(storage="baidu", storage_baidu_bucket=BUCKET))
 
 
 def test_default_endpoint_is_https(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in CREDENTIALS.items():
         monkeypatch.setenv(name, value)
-    backend = BaiduBOSBackend.from_config(Config(storage="baidu", storage_baidu_bucket=BUCKET))
+    backend = from_config(BaiduBOSBackend, Config(storage="baidu", storage_baidu_bucket=BUCKET))
     assert backend.endpoint == "https://bj.bcebos.com"
 
 

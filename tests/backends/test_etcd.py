@@ -16,14 +16,15 @@ from datetime import datetime
 import pytest
 import requests
 
-from app.errors import ConfigError
 from app.options import Config
+from backends.base import BackendConfigError
 from backends.base import ObjectExists
 from backends.base import ObjectInfo
 from backends.base import ObjectNotFound
 from backends.base import StorageError
 from backends.etcd import SINGLE
 from backends.etcd import EtcdBackend
+from tests.backends import from_config
 from tests.backends.contract import BackendContract
 from tests.backends.servers.etcd_server import etcd_server
 from tests.backends.servers.etcd_server import make_tls
@@ -42,7 +43,7 @@ def etcd_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def make_backend(etcd_url: str):
     def make(prefix: str, endpoint: str = etcd_url) -> EtcdBackend:
         config = Config(storage="etcd", storage_etcd_endpoint=endpoint, storage_etcd_prefix=prefix)
-        return EtcdBackend.from_config(config)
+        return from_config(EtcdBackend, config)
 
     return make
 
@@ -461,23 +462,23 @@ def test_tls_endpoint_with_client_certificate(etcd_tls) -> None:
         "storage_etcd_certfile": tls["client_cert"],
         "storage_etcd_keyfile": tls["client_key"],
     }
-    backend = EtcdBackend.from_config(Config(**options))
+    backend = from_config(EtcdBackend, Config(**options))
     backend.put_object("org/a.tgz", b"secure")
     assert backend.get_object("org/a.tgz").content == b"secure"
     assert [o.path for o in backend.list_objects("org")] == ["a.tgz"]
     options["storage_etcd_cafile"] = tls["server_cert"]  # not the CA: verification fails
     with pytest.raises(StorageError, match="no endpoint reachable"):
-        EtcdBackend.from_config(Config(**options)).list_objects("org")
+        from_config(EtcdBackend, Config(**options)).list_objects("org")
 
 
 def test_tls_files_are_required_only_for_https() -> None:
-    with pytest.raises(ConfigError) as err:
-        EtcdBackend.from_config(Config(storage="etcd", storage_etcd_endpoint="https://e:2379"))
+    with pytest.raises(BackendConfigError) as err:
+        from_config(EtcdBackend, Config(storage="etcd", storage_etcd_endpoint="https://e:2379"))
     assert str(err.value) == (
         "Missing required flags(s): --storage-etcd-cafile, --storage-etcd-certfile, "
         "--storage-etcd-keyfile, --storage-etcd-prefix"
     )
-    backend = EtcdBackend.from_config(Config(storage="etcd", storage_etcd_prefix="p"))
+    backend = from_config(EtcdBackend, Config(storage="etcd", storage_etcd_prefix="p"))
     assert backend.endpoints == [("http", "localhost", 2379)]
 
 

@@ -11,11 +11,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.errors import ConfigError
 from app.options import Config
 from backends import BackendUnavailable
+from backends.base import BackendConfigError
 from backends.base import StorageError
 from backends.google import GoogleCSBackend
+from tests.backends import from_config
 from tests.backends.contract import BackendContract
 from tests.backends.servers.gcs_server import create_bucket
 from tests.backends.servers.gcs_server import fake_gcs_server
@@ -40,7 +41,7 @@ def gcs_env(gcs_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 def _backend(bucket: str, prefix: str) -> GoogleCSBackend:
     config = Config(storage="google", storage_google_bucket=bucket, storage_google_prefix=prefix)
-    return GoogleCSBackend.from_config(config)
+    return from_config(GoogleCSBackend, config)
 
 
 @pytest.fixture
@@ -73,16 +74,16 @@ class TestGoogle(BackendContract):
 
 def test_missing_bucket_flag() -> None:
     with pytest.raises(
-        ConfigError, match=r"^Missing required flags\(s\): --storage-google-bucket$"
+        BackendConfigError, match=r"^Missing required flags\(s\): --storage-google-bucket$"
     ):
-        GoogleCSBackend.from_config(Config(storage="google"))
+        from_config(GoogleCSBackend, Config(storage="google"))
 
 
 def test_missing_credentials_is_a_config_error(monkeypatch, tmp_path) -> None:
     monkeypatch.delenv("STORAGE_EMULATOR_HOST", raising=False)
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "missing.json"))
-    with pytest.raises(ConfigError, match="GOOGLE_APPLICATION_CREDENTIALS"):
-        GoogleCSBackend.from_config(Config(storage="google", storage_google_bucket="b"))
+    with pytest.raises(BackendConfigError, match="GOOGLE_APPLICATION_CREDENTIALS"):
+        from_config(GoogleCSBackend, Config(storage="google", storage_google_bucket="b"))
 
 
 def test_service_account_file_is_accepted(monkeypatch, tmp_path) -> None:

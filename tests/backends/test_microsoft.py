@@ -10,12 +10,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.errors import ConfigError
 from app.options import Config
 from backends import BackendUnavailable
+from backends.base import BackendConfigError
 from backends.base import StorageError
 from backends.microsoft import MicrosoftBlobBackend
 from backends.microsoft import account_url
+from tests.backends import from_config
 from tests.backends.contract import BackendContract
 from tests.backends.servers.azurite_server import ACCOUNT
 from tests.backends.servers.azurite_server import KEY
@@ -63,7 +64,7 @@ def _backend(container: str, prefix: str = "") -> MicrosoftBlobBackend:
         storage_microsoft_container=container,
         storage_microsoft_prefix=prefix,
     )
-    return MicrosoftBlobBackend.from_config(config)
+    return from_config(MicrosoftBlobBackend, config)
 
 
 @pytest.fixture
@@ -108,7 +109,7 @@ class TestMicrosoft(BackendContract):
         monkeypatch.setenv("AZURE_API_VERSION", "2021-08-06")
         assert _backend(CONTAINER).list_objects("nothing") == []
         monkeypatch.setenv("AZURE_API_VERSION", "1999-01-01")
-        with pytest.raises(ConfigError, match="1999-01-01"):
+        with pytest.raises(BackendConfigError, match="1999-01-01"):
             _backend(CONTAINER)
 
 
@@ -132,23 +133,25 @@ def test_emulator_account_defaults_to_azurite() -> None:
 
 def test_missing_container_flag(no_azure_env) -> None:
     with pytest.raises(
-        ConfigError, match=r"^Missing required flags\(s\): --storage-microsoft-container$"
+        BackendConfigError, match=r"^Missing required flags\(s\): --storage-microsoft-container$"
     ):
-        MicrosoftBlobBackend.from_config(Config(storage="microsoft"))
+        from_config(MicrosoftBlobBackend, Config(storage="microsoft"))
 
 
 @pytest.mark.parametrize("present", ["AZURE_STORAGE_ACCOUNT", "AZURE_STORAGE_ACCESS_KEY", ""])
 def test_missing_credentials(no_azure_env, monkeypatch, present: str) -> None:
     if present:
         monkeypatch.setenv(present, KEY)
-    with pytest.raises(ConfigError, match="AZURE_STORAGE_ACCOUNT or AZURE_STORAGE_ACCESS_KEY"):
+    with pytest.raises(
+        BackendConfigError, match="AZURE_STORAGE_ACCOUNT or AZURE_STORAGE_ACCESS_KEY"
+    ):
         _backend("c")
 
 
 def test_key_must_be_base64(no_azure_env, monkeypatch) -> None:
     monkeypatch.setenv("AZURE_STORAGE_ACCOUNT", "acct")
     monkeypatch.setenv("AZURE_STORAGE_ACCESS_KEY", "not base64!")
-    with pytest.raises(ConfigError, match="base64"):
+    with pytest.raises(BackendConfigError, match="base64"):
         _backend("c")
 
 

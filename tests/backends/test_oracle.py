@@ -15,10 +15,11 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from app.errors import ConfigError
 from app.options import Config
+from backends.base import BackendConfigError
 from backends.base import StorageError
 from backends.oracle import OracleOSBackend
+from tests.backends import from_config
 from tests.backends.contract import BackendContract
 from tests.backends.servers.oci_server import fake_oci
 from tests.e2e.flow import helm_flow
@@ -76,7 +77,7 @@ def make_backend(oci_env: dict[str, str], monkeypatch: pytest.MonkeyPatch):
             storage_oracle_prefix=prefix,
             storage_oracle_compartmentid=COMPARTMENT,
         )
-        return OracleOSBackend.from_config(config)
+        return from_config(OracleOSBackend, config)
 
     return make
 
@@ -94,7 +95,7 @@ class TestOracle(BackendContract):
             storage_oracle_compartmentid=COMPARTMENT,
             storage_oracle_region="eu-frankfurt-1",
         )
-        backend = OracleOSBackend.from_config(config)
+        backend = from_config(OracleOSBackend, config)
         assert backend.config is not None and backend.config["region"] == "eu-frankfurt-1"
 
     def test_describe(self, make_backend) -> None:
@@ -107,8 +108,8 @@ def test_missing_config_file_is_a_config_error(tmp_path, monkeypatch) -> None:
     config = Config(
         storage="oracle", storage_oracle_bucket=BUCKET, storage_oracle_compartmentid=COMPARTMENT
     )
-    with pytest.raises(ConfigError, match="invalid OCI configuration"):
-        OracleOSBackend.from_config(config)
+    with pytest.raises(BackendConfigError, match="invalid OCI configuration"):
+        from_config(OracleOSBackend, config)
 
 
 def test_startup_without_required_flags_fails() -> None:

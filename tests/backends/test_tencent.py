@@ -9,10 +9,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.errors import ConfigError
 from app.options import Config
+from backends.base import BackendConfigError
 from backends.base import StorageError
 from backends.tencent import TencentCOSBackend
+from tests.backends import from_config
 from tests.backends.contract import BackendContract
 from tests.backends.servers.s3compat_shim import running
 from tests.e2e.flow import helm_flow
@@ -51,40 +52,40 @@ def _config(endpoint: str, prefix: str, **extra: object) -> Config:
 
 @pytest.fixture
 def make_backend(cos_endpoint: str, cos_env: None):
-    return lambda prefix: TencentCOSBackend.from_config(_config(cos_endpoint, prefix))
+    return lambda prefix: from_config(TencentCOSBackend, _config(cos_endpoint, prefix))
 
 
 class TestTencent(BackendContract):
     def test_prefix_slashes_are_stripped(self, cos_endpoint: str, cos_env: None) -> None:
         base = f"strip-{uuid.uuid4().hex[:8]}"
-        slashed = TencentCOSBackend.from_config(_config(cos_endpoint, f"/{base}/nested/"))
+        slashed = from_config(TencentCOSBackend, _config(cos_endpoint, f"/{base}/nested/"))
         slashed.put_object("org/a.tgz", b"a")
-        plain = TencentCOSBackend.from_config(_config(cos_endpoint, base))
+        plain = from_config(TencentCOSBackend, _config(cos_endpoint, base))
         assert [o.path for o in plain.list_objects("nested/org")] == ["a.tgz"]
         assert slashed.describe() == f"tencent:cos://{BUCKET}/{base}/nested at {cos_endpoint}"
 
     def test_https_by_default(self, cos_env: None) -> None:
-        backend = TencentCOSBackend.from_config(_config("", "p"))
+        backend = from_config(TencentCOSBackend, _config("", "p"))
         url = backend._make_client()._conf.uri(bucket=BUCKET, path="p/a.tgz")
         assert url == f"https://{BUCKET}.cos.ap-guangzhou.myqcloud.com/p/a.tgz"
-        other = TencentCOSBackend.from_config(_config("cos.ap-beijing.myqcloud.com", "p"))
+        other = from_config(TencentCOSBackend, _config("cos.ap-beijing.myqcloud.com", "p"))
         assert (
             other.describe() == f"tencent:cos://{BUCKET}/p at https://cos.ap-beijing.myqcloud.com"
         )
         assert "test-secret" not in other.describe()
 
     def test_address_endpoint_sends_bucket_host(self, cos_env: None) -> None:
-        backend = TencentCOSBackend.from_config(_config("http://127.0.0.1:9000", "p"))
+        backend = from_config(TencentCOSBackend, _config("http://127.0.0.1:9000", "p"))
         conf = backend._make_client()._conf
         assert conf.uri(bucket=BUCKET, path="k") == "http://127.0.0.1:9000/k"
         assert conf.get_host(Bucket=BUCKET) == f"{BUCKET}.127.0.0.1:9000"
 
     def test_invalid_endpoint_is_a_config_error(self, cos_env: None) -> None:
-        with pytest.raises(ConfigError, match="invalid endpoint"):
-            TencentCOSBackend.from_config(_config("ftp://cos.example", "p"))
+        with pytest.raises(BackendConfigError, match="invalid endpoint"):
+            from_config(TencentCOSBackend, _config("ftp://cos.example", "p"))
 
     def test_unreachable_store_is_a_storage_error(self, cos_env: None) -> None:
-        backend = TencentCOSBackend.from_config(_config(f"http://127.0.0.1:{free_port()}", "x"))
+        backend = from_config(TencentCOSBackend, _config(f"http://127.0.0.1:{free_port()}", "x"))
         with pytest.raises(StorageError) as info:
             backend.list_objects("")
         assert "test-secret-key" not in str(info.value)
@@ -92,8 +93,8 @@ class TestTencent(BackendContract):
     def test_missing_credentials_is_a_config_error(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv("TENCENT_CLOUD_COS_SECRET_KEY", raising=False)
         monkeypatch.setenv("TENCENT_CLOUD_COS_SECRET_ID", "x")
-        with pytest.raises(ConfigError, match="TENCENT_CLOUD_COS_SECRET_KEY"):
-            TencentCOSBackend.from_config(_config("", "p"))
+        with pytest.raises(BackendConfigError, match="TENCENT_CLOUD_COS_SECRET_KEY"):
+            from_config(TencentCOSBackend, _config("", "p"))
 
 
 def _run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -48,6 +48,17 @@ def test_basic_auth(basic) -> None:
     assert basic.get("/nothing").status_code == 404  # unmatched: 404 before auth
 
 
+def test_basic_scheme_and_methods(basic) -> None:
+    creds = _basic("user", "pass")["Authorization"].split(" ", 1)[1]
+    assert basic.get("/", headers={"Authorization": f"basic {creds}"}).status_code == 200
+    assert basic.get("/", headers={"Authorization": f"Bearer {creds}"}).status_code == 401
+    assert basic.get("/", headers={"Authorization": creds}).status_code == 401
+    denied = basic.options("/index.yaml")  # flask-httpauth's login_required would let it by
+    assert denied.status_code == 401
+    assert denied.headers["WWW-Authenticate"] == 'Basic realm="ChartMuseum"'
+    assert basic.head("/index.yaml").status_code == 401
+
+
 def test_anonymous_get(make_app) -> None:
     client = make_app(
         basic_auth_user="u", basic_auth_pass="p", auth_anonymous_get=True
@@ -112,6 +123,14 @@ def test_bearer_pull_and_push_scopes(bearer, rsa_key) -> None:
     assert bearer.delete("/api/org1/repo1/charts/mychart/0.1.0", headers=push).status_code == 200
     lowercase = {"Authorization": "bearer " + token(rsa_key, grant("org1/repo1", "pull"))}
     assert bearer.get("/org1/repo1/index.yaml", headers=lowercase).status_code == 200
+    bare = {"Authorization": token(rsa_key, grant("org1/repo1", "pull"))}  # no scheme
+    assert bearer.get("/org1/repo1/index.yaml", headers=bare).status_code == 200
+    denied = bearer.options("/org1/repo1/index.yaml")
+    assert denied.status_code == 401
+    assert json.loads(denied.data) == {"error": "unauthorized"}
+    assert denied.headers["WWW-Authenticate"] == (
+        f'Bearer realm="{REALM}",service="{SERVICE}",scope="artifact-repository:org1/repo1:pull"'
+    )
 
 
 def test_root_namespace_is_repo(make_app, rsa_key, tmp_path) -> None:

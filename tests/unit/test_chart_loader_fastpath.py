@@ -18,22 +18,22 @@ from typing import Any
 
 import pytest
 
-from app.charts import godecode
 from app.charts import loader
-from app.charts.fastdecode import decode_simple
-from app.charts.fastyaml import NotSimple
-from app.charts.fastyaml import parse_simple
-from app.charts.godecode import unmarshal_yaml
-from app.charts.godecode import unmarshal_yaml_general
-from app.charts.gojson import UnmarshalError
-from app.charts.goyaml import YamlError
-from app.charts.goyaml import parse_first_document
 from app.charts.loader import ChartInvalid
 from app.charts.loader import load_chart
 from app.charts.metadata import DEPENDENCY
 from app.charts.metadata import LOCK
 from app.charts.metadata import METADATA
 from app.charts.metadata import VALUES
+from app.gocompat import unmarshal
+from app.gocompat.unmarshal import unmarshal_yaml
+from app.gocompat.unmarshal import unmarshal_yaml_general
+from app.gocompat.unmarshal_fast import decode_simple
+from app.gocompat.unmarshal_types import UnmarshalError
+from app.gocompat.yaml_read import YamlError
+from app.gocompat.yaml_read import parse_first_document
+from app.gocompat.yaml_read_fast import NotSimple
+from app.gocompat.yaml_read_fast import parse_simple
 
 
 def words(text: str) -> list[str]:
@@ -390,7 +390,7 @@ def test_load_chart_is_the_same_with_and_without_the_fast_path(
     def refuse(data: bytes) -> Any:
         raise NotSimple
 
-    monkeypatch.setattr(godecode, "parse_simple", refuse)
+    monkeypatch.setattr(unmarshal, "parse_simple", refuse)
     general = [_load(data, meta) for data in packages for meta in (True, False)]
     assert loader.load_chart is load_chart
     assert sum(ok for ok, _ in fast) > 100

@@ -11,8 +11,8 @@ import pytest
 
 from app.config import load_config
 from app.errors import ConfigError
-from app.goparse import parse_go_duration
-from app.goparse import parse_go_int
+from app.gocompat.flags import parse_go_duration
+from app.gocompat.flags import parse_go_int
 from app.options import OPTIONS
 from app.options import Config
 from tests.helpers import BIN

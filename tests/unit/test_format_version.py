@@ -15,16 +15,17 @@ import os
 import pytest
 import redis
 
-from app.cache import PackageMemo
 from app.cache import make_cache
 from app.charts.loader import LoadedChart
 from app.index import persisted
+from app.index.changelog import ChangeLog
+from app.index.changelog_files import FileChangeLog
+from app.index.changelog_files import FileChangeLogs
+from app.index.changelog_redis import RedisChangeLogs
+from app.index.engine import IndexEngine
 from app.index.entry import IndexEntry
-from app.index.shared import Event
-from app.index.shared import FileStates
-from app.index.shared import SharedState
-from app.index.shared import TenantState
-from app.index.shared_redis import RedisStates
+from app.index.memo import PackageMemo
+from app.index.wire import JournalEvent
 from app.services import KEY
 from backends.base import ObjectInfo
 from tests.helpers import make_chart
@@ -65,7 +66,7 @@ def _wrong(entry: IndexEntry, tag: str) -> IndexEntry:
     )
 
 
-def _plant_wrong_renderings(state: TenantState) -> None:
+def _plant_wrong_renderings(state: ChangeLog) -> None:
     """Wrong fragments in both the snapshot and the journal, for packages in storage."""
     with state.locked():
         snap = state.read_snapshot()
@@ -73,7 +74,7 @@ def _plant_wrong_renderings(state: TenantState) -> None:
         first, second = snap.entries
         snap.entries = [_wrong(first, "SNAPSHOT"), second]
         state.write_snapshot(snap)
-        event = Event(snap.seq + 1, snap.generated, snap.token, [_wrong(second, "JOURNAL")])
+        event = JournalEvent(snap.seq + 1, snap.generated, snap.token, [_wrong(second, "JOURNAL")])
         state.append(event)
 
 
@@ -83,8 +84,7 @@ def _fill(app) -> None:
         assert client.post("/api/charts", data=make_chart(name)).status_code == 201
     repository = app.extensions[KEY].repository
     repository.flush()  # no background write after the planting
-    with repository.store.mutating("") as tenant:  # fold the journal into the snapshot
-        repository.store.write_snapshot(tenant)
+    repository.engine.compact("")  # fold the journal into the snapshot
 
 
 def _assert_rebuilt(body: bytes) -> None:
@@ -101,7 +101,7 @@ def test_file_state_of_other_release_is_rebuilt(make_app, cache_dir, other_relea
     with other_release():
         old = make_app(cache_dir=cache_dir)
         _fill(old)
-        state = FileStates(cache_dir).for_repo("")
+        state = FileChangeLogs(cache_dir).for_repo("")
         _plant_wrong_renderings(state)
         assert b"WRONG" in old.test_client().get("/index.yaml").data  # the planting works
     if other_release.kind == "unversioned":  # these are the bytes earlier releases wrote
@@ -119,7 +119,7 @@ def test_redis_state_of_other_release_is_rebuilt(
     with other_release():
         old = make_app(cache_dir=str(tmp_path / "old"), **options)
         _fill(old)
-        _plant_wrong_renderings(RedisStates(_redis(redis_server)).for_repo(""))
+        _plant_wrong_renderings(RedisChangeLogs(_redis(redis_server)).for_repo(""))
         assert b"WRONG" in old.test_client().get("/index.yaml").data
     if other_release.kind == "unversioned":
         assert _redis(redis_server).smembers("chartmuseum:tenants") == {b""}
@@ -133,7 +133,7 @@ def test_snapshot_of_other_version_is_refused_in_this_namespace(
     """A snapshot copied into this version's folder is still refused by its header."""
     app = make_app(cache_dir=cache_dir)
     _fill(app)
-    state = FileStates(cache_dir).for_repo("")
+    state = FileChangeLogs(cache_dir).for_repo("")
     snap = state.read_snapshot()
     assert snap is not None
     snap.entries = [_wrong(e, "COPIED") for e in snap.entries]
@@ -147,7 +147,7 @@ def test_snapshot_of_other_version_is_refused_in_this_namespace(
 
 # -- rolling upgrade: two releases on one cache dir or one Redis --------------------------------
 def _file_generation(cache_dir: str) -> tuple[int, int]:
-    st = os.stat(os.path.join(SharedState.folder_for(cache_dir, ""), "snapshot"))
+    st = os.stat(os.path.join(FileChangeLog.folder_for(cache_dir, ""), "snapshot"))
     return st.st_ino, st.st_mtime_ns
 
 
@@ -162,7 +162,7 @@ def test_two_releases_side_by_side_do_not_rebuild_each_other(
         client = _redis(server)
 
         def generation() -> object:
-            return client.get(RedisStates(client).for_repo("").key + ":epoch")
+            return client.get(RedisChangeLogs(client).for_repo("").key + ":epoch")
     else:
 
         def generation() -> object:
@@ -216,8 +216,9 @@ def test_package_memo_of_other_release_is_not_used(
         info = ObjectInfo(planted.filename, planted.mtime_ns, planted.size)
         assert PackageMemo(make_cache(cache_dir, client)).get("", info) is not None
     repository = make_app(**options).extensions[KEY].repository
-    repository.store.memo = PackageMemo(make_cache(cache_dir, client))  # file mode has none
-    body = repository.index("").index.rendered().body
+    engine = repository.engine  # file mode has no memo: use one in both modes
+    memo = PackageMemo(make_cache(cache_dir, client))
+    body = IndexEngine(engine.backend, engine.settings, engine.logs, memo).read("").rendered().body
     assert b"WRONG" not in body and b"one:" in body
 
 

@@ -36,3 +36,36 @@ def test_metrics_not_under_context_path_and_open(make_app) -> None:
     ).test_client()
     assert client.get("/metrics").status_code == 200
     assert client.get("/cm/metrics").status_code == 404
+
+
+def test_unauthorized_requests_are_counted(make_app) -> None:
+    client = make_app(enable_metrics=True, basic_auth_user="u", basic_auth_pass="p").test_client()
+    assert client.get("/index.yaml").status_code == 401
+    text = client.get("/metrics").data.decode()
+    assert 'chartmuseum_requests_total{code="401",method="GET",url="/index.yaml"} 1.0' in text
+    assert 'url="/metrics"' not in text  # the scrape itself is never recorded
+
+
+def test_served_by_the_exporter_without_its_default_series(make_app) -> None:
+    client = make_app(enable_metrics=True).test_client()
+    client.get("/index.yaml")
+    response = client.get("/metrics")
+    assert response.content_type == "text/plain; version=0.0.4; charset=utf-8"
+    assert "flask_" not in response.data.decode()  # no flask_http_request_*, no exporter info
+    openmetrics = client.get("/metrics", headers={"Accept": "application/openmetrics-text"})
+    assert openmetrics.content_type.startswith("application/openmetrics-text")
+    assert openmetrics.data.decode().rstrip().endswith("# EOF")
+
+
+def test_exporter_is_multiprocess_aware(monkeypatch, tmp_path) -> None:
+    from prometheus_client import CollectorRegistry
+    from prometheus_flask_exporter.multiprocess import GunicornInternalPrometheusMetrics
+
+    from app.metrics import make_exporter
+
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    plain = make_exporter(CollectorRegistry(), lambda: None)
+    assert not isinstance(plain, GunicornInternalPrometheusMetrics)
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    shared = make_exporter(CollectorRegistry(), lambda: None)
+    assert isinstance(shared, GunicornInternalPrometheusMetrics)

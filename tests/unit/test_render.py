@@ -1,4 +1,4 @@
-"""Tests for app.index.render: go-yaml v2 compatible YAML, Go JSON, times, natural order."""
+"""Tests for app.index.render and its app.gocompat rules: go-yaml YAML, Go JSON, times, order."""
 
 from __future__ import annotations
 
@@ -20,6 +20,9 @@ from typing import Any
 import pytest
 import yaml
 
+from app.gocompat import json_encoding
+from app.gocompat import natural_order
+from app.gocompat import times
 from app.index import render
 
 GENERATED = "2024-05-01T10:00:05Z"
@@ -52,7 +55,7 @@ def record(**metadata: Any) -> dict[str, Any]:
 
 
 def index_yaml(entries: dict[str, list[dict[str, Any]]], context_path: str = "") -> bytes:
-    names = sorted(entries, key=render.natural_key)
+    names = sorted(entries, key=natural_order.natural_key)
     blocks = (
         render.yaml_chart_header(n) + b"".join(render.yaml_entry(r) for r in entries[n])
         for n in names
@@ -330,17 +333,17 @@ def test_record_key_order_and_omissions() -> None:
     ],
 )
 def test_natural_order_pairs(smaller: str, larger: str) -> None:
-    assert render.natural_key(smaller) < render.natural_key(larger)
-    assert not render.natural_key(larger) < render.natural_key(smaller)
+    assert natural_order.natural_key(smaller) < natural_order.natural_key(larger)
+    assert not natural_order.natural_key(larger) < natural_order.natural_key(smaller)
 
 
 def test_natural_order_sorting() -> None:
     names = ["chart10", "myChart", "chart2", "my_chart", "Zeta", "alpha", "chart1", "a-b", "a.b"]
-    assert sorted(names, key=render.natural_key) == [
+    assert sorted(names, key=natural_order.natural_key) == [
         "Zeta", "a-b", "a.b", "alpha", "chart1", "chart2", "chart10", "my_chart", "myChart",
     ]  # fmt: skip
-    assert render.natural_key("x") == render.natural_key("x")
-    assert (render.natural_key("a"), "a") < (render.natural_key("b"), "b")
+    assert natural_order.natural_key("x") == natural_order.natural_key("x")
+    assert (natural_order.natural_key("a"), "a") < (natural_order.natural_key("b"), "b")
 
 
 def test_record_keys_sorted_naturally() -> None:
@@ -356,14 +359,14 @@ def test_record_keys_sorted_naturally() -> None:
 def test_go_json_escaping() -> None:
     data = {"b": "<a href='x'>&</a>", "a": 'é日😀\u2028\u2029\x01\n\t"\\', "n": [1, True, None]}
     assert (
-        render.go_json(data)
+        json_encoding.go_json(data)
         == (
             '{"b":"\\u003ca href=\'x\'\\u003e\\u0026\\u003c/a\\u003e",'
             '"a":"é日😀\\u2028\\u2029\\u0001\\n\\t\\"\\\\","n":[1,true,null]}'
         ).encode()
     )
-    assert render.go_json({"saved": True}) == b'{"saved":true}'
-    assert render.go_json("bad\ud800x") == '"bad\ufffdx"'.encode()
+    assert json_encoding.go_json({"saved": True}) == b'{"saved":true}'
+    assert json_encoding.go_json("bad\ud800x") == '"bad\ufffdx"'.encode()
 
 
 def test_json_index() -> None:
@@ -387,18 +390,18 @@ def test_json_index() -> None:
 def test_format_time_utc() -> None:
     ts = 1714557600 * 10**9
     utc = datetime.UTC
-    assert render.format_time(ts + 123456789, utc) == "2024-05-01T10:00:00.123456789Z"
-    assert render.format_time(ts + 500_000_000, utc) == "2024-05-01T10:00:00.5Z"
-    assert render.format_time(ts, utc) == "2024-05-01T10:00:00Z"
-    assert render.format_time(-1, utc) == "1969-12-31T23:59:59.999999999Z"
+    assert times.format_time(ts + 123456789, utc) == "2024-05-01T10:00:00.123456789Z"
+    assert times.format_time(ts + 500_000_000, utc) == "2024-05-01T10:00:00.5Z"
+    assert times.format_time(ts, utc) == "2024-05-01T10:00:00Z"
+    assert times.format_time(-1, utc) == "1969-12-31T23:59:59.999999999Z"
 
 
 def test_format_time_offset() -> None:
     plus2 = datetime.timezone(datetime.timedelta(hours=2))
     minus = datetime.timezone(-datetime.timedelta(hours=5, minutes=30))
     ts = 1714557605 * 10**9
-    assert render.format_time(ts, plus2) == "2024-05-01T12:00:05+02:00"
-    assert render.format_time(ts + 10, minus) == "2024-05-01T04:30:05.00000001-05:30"
+    assert times.format_time(ts, plus2) == "2024-05-01T12:00:05+02:00"
+    assert times.format_time(ts + 10, minus) == "2024-05-01T04:30:05.00000001-05:30"
 
 
 @pytest.mark.parametrize(
@@ -406,7 +409,7 @@ def test_format_time_offset() -> None:
     [("UTC0", "2024-05-01T10:00:05.1Z"), ("XXX-2", "2024-05-01T12:00:05.1+02:00")],
 )
 def test_format_time_local_zone(tz: str, text: str) -> None:
-    code = "from app.index.render import format_time; print(format_time(1714557605100000000))"
+    code = "from app.gocompat.times import format_time; print(format_time(1714557605100000000))"
     root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "TZ": tz, "PYTHONPATH": str(root)}
     out = subprocess.run(
@@ -486,7 +489,7 @@ def helm_entries() -> dict[str, list[dict[str, Any]]]:
                     "annotations": {"k": s, s or "empty": "multi\nline " + s},
                 },
                 urls=[f"charts/{name}-1.{i}.0.tgz"],
-                created=render.format_time(1714557600123456789 + i, datetime.UTC),
+                created=times.format_time(1714557600123456789 + i, datetime.UTC),
                 digest=DIGEST,
             )
         ]

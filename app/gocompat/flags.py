@@ -1,4 +1,4 @@
-"""Parsers for Go's value syntaxes, so env vars and flags read exactly as in ChartMuseum."""
+"""Go's value syntaxes for flags and env vars: ``strconv`` bools and ints, durations."""
 
 from __future__ import annotations
 

@@ -1,11 +1,11 @@
 """Version constraints with the behaviour of Go's Masterminds/semver v3.4.0.
 
-Part of :mod:`app.semver` (import from there): Helm and ChartMuseum resolve version ranges
-with ``semver.NewConstraint`` / ``Constraints.Check``, which :class:`Constraints`
-reproduces.  It supports ``||`` groups, space/comma separated AND,
-``= != > < >= => <= =< ~ ~> ^``, hyphen ranges, ``x``/``X``/``*`` wildcards and
-partial versions.  A prerelease version only satisfies an AND group when one of
-the group's constraints names a prerelease (or ``include_prerelease`` is set).
+Helm and ChartMuseum resolve version ranges with ``semver.NewConstraint`` /
+``Constraints.Check``, which :class:`Constraints` reproduces.  It supports ``||`` groups,
+space/comma separated AND, ``= != > < >= => <= =< ~ ~> ^``, hyphen ranges,
+``x``/``X``/``*`` wildcards and partial versions.  A prerelease version only satisfies an
+AND group when one of the group's constraints names a prerelease (or ``include_prerelease``
+is set).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.semver_version import InvalidVersion
-from app.semver_version import Version
-from app.semver_version import _compare_prerelease
+from app.gocompat.semver import InvalidVersion
+from app.gocompat.semver import Version
+from app.gocompat.semver import _compare_prerelease
 
 __all__ = [
     "MAX_CONSTRAINT_LENGTH",

@@ -3,7 +3,7 @@
 It accepts only documents whose meaning is beyond doubt: block mappings of plain keys,
 block sequences, and single-line scalars (plain, single-quoted, or double-quoted without
 escapes, plus the empty ``[]`` and ``{}``), with comments and blank lines anywhere.  For
-those it returns exactly what :func:`app.charts.goyaml.parse_first_document` returns;
+those it returns exactly what :func:`app.gocompat.yaml_read.parse_first_document` returns;
 anything else (anchors, tags, merge keys, flow collections, block or multi-line scalars,
 several documents, tabs, odd characters, ...) raises :class:`NotSimple` so that the
 caller can fall back to the general reader.
@@ -14,9 +14,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from app.charts.goscalar import NUMBER_START
-from app.charts.goscalar import WORDS
-from app.charts.goscalar import plain_scalar
+from app.gocompat.scalars import NUMBER_START
+from app.gocompat.scalars import WORDS
+from app.gocompat.scalars import plain_scalar
 
 __all__ = ["NotSimple", "parse_simple"]
 

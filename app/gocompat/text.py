@@ -1,10 +1,15 @@
-"""Go formatting rules that leak into Helm's messages and chart metadata."""
+"""Go's text rules that leak into Helm's messages and chart metadata.
+
+``strconv.Quote``, ``strconv.FormatFloat`` (32-bit), ``unicode.IsPrint``/``IsSpace``,
+``path.Base``, Helm's ``sanitizeString`` and a ``%#v`` of decoded YAML values.
+"""
 
 from __future__ import annotations
 
 import math
 import struct
 import unicodedata
+from typing import Any
 
 _F32 = struct.Struct("<f")
 _LATIN1_SPACES = frozenset("\t\n\v\f\r \x85\xa0")
@@ -121,3 +126,19 @@ def go_base(path: str) -> str:
     if path == "":
         return "/"
     return path[path.rfind("/") + 1 :]
+
+
+def go_value(value: Any, nested: bool = False) -> str:
+    """Roughly Go's ``%#v`` of a decoded YAML value (used in a few error texts)."""
+    if isinstance(value, str):
+        return go_quote(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value) if isinstance(value, int) else format_float32(value)
+    if isinstance(value, list | tuple):
+        return "[]interface {}{" + ", ".join(go_value(v, True) for v in value) + "}"
+    if isinstance(value, dict):
+        items = ", ".join(f"{go_value(k, True)}:{go_value(v, True)}" for k, v in value.items())
+        return "map[interface {}]interface {}{" + items + "}"
+    return "interface {}(nil)" if nested else "<nil>"

@@ -1,16 +1,22 @@
-"""How go-yaml v2 types scalars, and how Go prints the values it builds."""
+"""How go-yaml v2 types plain scalars: the rules both reading and emitting rely on.
+
+Reading gives an untagged, unquoted scalar its value (:func:`plain_scalar`); emitting
+quotes a string exactly when the same rules, widened to what PyYAML's YAML 1.1 reader
+would also take for a non-string, would read it back as something else
+(:func:`resolves_to_non_string`).
+"""
 
 from __future__ import annotations
 
 import math
 import re
 from typing import Any
+from typing import Final
 
-from app.charts.gofmt import format_float32
-from app.charts.gofmt import go_quote
-
-NUMBER_START = frozenset("0123456789+-.")
-WORDS: dict[str, Any] = {
+# The characters a plain scalar that may be a number starts with.
+NUMBER_START: Final = frozenset("0123456789+-.")
+# go-yaml v2's resolve table: the plain scalars that are booleans, nulls and special floats.
+WORDS: Final[dict[str, Any]] = {
     **dict.fromkeys(("y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE"), True),
     **dict.fromkeys(("on", "On", "ON"), True),
     **dict.fromkeys(("n", "N", "no", "No", "NO", "false", "False", "FALSE"), False),
@@ -20,13 +26,28 @@ WORDS: dict[str, Any] = {
     **dict.fromkeys((".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"), math.inf),
     **dict.fromkeys(("-.inf", "-.Inf", "-.INF"), -math.inf),
 }
-_GO_INT = re.compile(r"([+-]?)(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)")
-_YAML_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
-_BASES = {"x": 16, "o": 8, "b": 2}
 
+_RADIX_INT: Final = r"0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+"
+_FLOAT: Final = r"(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+# strconv.ParseInt(text, 0, 64) syntax, and go-yaml v2's float regex (underscores removed).
+_GO_INT: Final = re.compile(rf"([+-]?)({_RADIX_INT}|0[0-7]*|[1-9][0-9]*)")
+_YAML_FLOAT: Final = re.compile(rf"[-+]?{_FLOAT}")
+_GO_NUMBER: Final = re.compile(rf"[-+]?(?:{_RADIX_INT}|{_FLOAT})\Z")
+_BASES: Final = {"x": 16, "o": 8, "b": 2}
 
-class YamlError(ValueError):
-    """A document go-yaml would refuse; ``str(e)`` follows go-yaml's texts."""
+# Plain scalars that PyYAML also reads as non-strings: "=" (value) and "<<" (merge).
+_RESERVED: Final = frozenset(WORDS) | {"=", "<<"}
+# YAML 1.1 ints and floats as PyYAML reads them (underscores kept), incl. base 60.
+_YAML11_NUMBER: Final = re.compile(
+    r"[-+]?(?:0b[01_]+|0x[0-9a-fA-F_]+|\.[0-9_]+(?:[eE][-+][0-9]+)?"
+    r"|[0-9][0-9_]*(?::[0-5]?[0-9])*(?:\.[0-9_]*)?(?:[eE][-+][0-9]+)?)\Z"
+)
+_BASE60: Final = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?\Z")
+# Timestamps as go-yaml v2 or PyYAML would read them (a superset of both).
+_TIMESTAMP: Final = re.compile(
+    r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}"
+    r"(?:[.,][0-9]*)?(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::?[0-9]{2})?))?)?\Z"
+)
 
 
 def _go_int(text: str) -> int | None:
@@ -82,35 +103,15 @@ def short_tag(value: Any) -> str:
     return "!!float" if isinstance(value, float) else "!!str"
 
 
-def go_value(value: Any, nested: bool = False) -> str:
-    """Roughly Go's ``%#v`` of a decoded YAML value (used in a few error texts)."""
-    if isinstance(value, str):
-        return go_quote(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value) if isinstance(value, int) else format_float32(value)
-    if isinstance(value, list | tuple):
-        return "[]interface {}{" + ", ".join(go_value(v, True) for v in value) + "}"
-    if isinstance(value, dict):
-        items = ", ".join(f"{go_value(k, True)}:{go_value(v, True)}" for k, v in value.items())
-        return "map[interface {}]interface {}{" + items + "}"
-    return "interface {}(nil)" if nested else "<nil>"
-
-
-def go_key(key: Any, value: Any) -> str:
-    """The JSON object key sigs.k8s.io/yaml makes of a YAML mapping key."""
-    if isinstance(key, str):
-        return key
-    if isinstance(key, bool):
-        return "true" if key else "false"
-    if isinstance(key, int):
-        return str(key)
-    if isinstance(key, float):
-        text = format_float32(key)
-        return {"+Inf": ".inf", "-Inf": "-.inf", "NaN": ".nan"}.get(text, text)
-    if key is None:
-        raise YamlError(
-            f"unsupported map key of type: %!s(<nil>), key: <nil>, value: {go_value(value)}"
-        )
-    raise YamlError(f"yaml: invalid map key: {go_value(key)}")
+def resolves_to_non_string(s: str) -> bool:
+    """Whether ``s`` written as a plain scalar would be read back as something else."""
+    if s == "" or s in _RESERVED:
+        return True
+    if s[0] not in NUMBER_START:
+        return False
+    return bool(
+        _GO_NUMBER.match(s.replace("_", ""))
+        or _YAML11_NUMBER.match(s)
+        or _BASE60.match(s)
+        or _TIMESTAMP.match(s)
+    )

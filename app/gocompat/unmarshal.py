@@ -1,24 +1,31 @@
-"""``encoding/json`` decoding of JSON-compatible values into a :class:`GoType`."""
+"""``sigs.k8s.io/yaml.Unmarshal`` into Helm's Go types: YAML -> JSON -> ``encoding/json``.
+
+Decoding happens in the two steps Go takes: YAML values are first made JSON-compatible
+(:mod:`app.gocompat.yaml_to_json`), then decoded into the :class:`GoType` destination with
+``encoding/json``'s rules and messages (case-insensitive field names, ``null`` leaves a
+value untouched, maps are merged into, the first type error wins).  Documents in the
+simple shape take a one-pass fast path (:mod:`app.gocompat.unmarshal_fast`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from app.charts.fastdecode import RFC3339
-from app.charts.fastdecode import ZEROS
-from app.charts.fastdecode import decode_simple
-from app.charts.fastyaml import NotSimple
-from app.charts.fastyaml import parse_simple
-from app.charts.gojson import CyclicValue
-from app.charts.gojson import GoType
-from app.charts.gojson import JsonConverter
-from app.charts.gojson import UnmarshalError
-from app.charts.gojson import find_field
-from app.charts.gojson import json_kind
-from app.charts.goscalar import YamlError
-from app.charts.goyaml import cyclic_anchor
-from app.charts.goyaml import parse_first_document
+from app.gocompat.times import RFC3339
+from app.gocompat.unmarshal_fast import decode_simple
+from app.gocompat.unmarshal_types import ZEROS
+from app.gocompat.unmarshal_types import GoType
+from app.gocompat.unmarshal_types import UnmarshalError
+from app.gocompat.unmarshal_types import find_field
+from app.gocompat.yaml_read import YamlError
+from app.gocompat.yaml_read import cyclic_anchor
+from app.gocompat.yaml_read import parse_first_document
+from app.gocompat.yaml_read_fast import NotSimple
+from app.gocompat.yaml_read_fast import parse_simple
+from app.gocompat.yaml_to_json import CyclicValue
+from app.gocompat.yaml_to_json import JsonConverter
+from app.gocompat.yaml_to_json import json_kind
 
 
 class _TypeMismatch(Exception):

@@ -1,4 +1,8 @@
-"""A tenant's index held in memory: entries kept sorted, bytes rendered once per change."""
+"""The in-memory index of one repository: entries kept sorted, bytes rendered once per change.
+
+This is the model only; keeping it equal across worker processes is the job of
+:mod:`app.index.engine`.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from typing import Concatenate
 from typing import ParamSpec
 from typing import TypeVar
 
+from app.gocompat.json_encoding import go_json
 from app.index import render
 from app.index.entry import IndexEntry
 
@@ -43,11 +48,11 @@ R = TypeVar("R")
 
 
 def _locked(
-    method: Callable[Concatenate[TenantIndex, P], R],
-) -> Callable[Concatenate[TenantIndex, P], R]:
+    method: Callable[Concatenate[ChartIndex, P], R],
+) -> Callable[Concatenate[ChartIndex, P], R]:
     """Run a method under the index's lock: threads of a worker read while others apply."""
 
-    def wrapper(self: TenantIndex, /, *args: P.args, **kwargs: P.kwargs) -> R:
+    def wrapper(self: ChartIndex, /, *args: P.args, **kwargs: P.kwargs) -> R:
         with self._lock:
             return method(self, *args, **kwargs)
 
@@ -56,7 +61,7 @@ def _locked(
 
 
 @dataclass
-class Rendered:
+class RenderedIndex:
     """The serialised index as served: plain bytes, lazily gzipped, and its ETag."""
 
     body: bytes
@@ -72,8 +77,8 @@ class Rendered:
             return self._gzip
 
 
-class TenantIndex:
-    """Entries of one tenant keyed by stored file name, grouped per chart, newest first."""
+class ChartIndex:
+    """One repository's entries keyed by stored file name, grouped per chart, newest first."""
 
     def __init__(self, context_path: str = "", json_index: bool = False) -> None:
         self.context_path = context_path
@@ -85,7 +90,7 @@ class TenantIndex:
         self.generated = ""
         self._blocks: dict[str, bytes] = {}
         self._block_tags: dict[str, bytes] = {}
-        self._rendered: Rendered | None = None
+        self._rendered: RenderedIndex | None = None
         # True once the rendered bytes are out of date; they are replaced (and the old
         # megabytes freed) by the next read, keeping that cost off the write path
         self._stale = True
@@ -172,7 +177,7 @@ class TenantIndex:
 
     # -- rendering -------------------------------------------------------------------------
     @_locked
-    def rendered(self) -> Rendered:
+    def rendered(self) -> RenderedIndex:
         """The index bytes; rebuilt only after a change, and only the changed charts."""
         if self._stale or self._rendered is None:
             if self.json_index:
@@ -181,7 +186,7 @@ class TenantIndex:
             else:
                 body = self._render_yaml()
                 tag = self._yaml_tag()
-            self._rendered = Rendered(body, '"' + tag.hexdigest() + '"')
+            self._rendered = RenderedIndex(body, '"' + tag.hexdigest() + '"')
             self._stale = False
         return self._rendered
 
@@ -222,5 +227,5 @@ class TenantIndex:
         parts = []
         for name in names:
             versions = b",".join(e.json for e in self.visible(name))
-            parts.append(render.go_json(name) + b":[" + versions + b"]")
+            parts.append(go_json(name) + b":[" + versions + b"]")
         return b"{" + b",".join(parts) + b"}"

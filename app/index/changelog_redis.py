@@ -1,4 +1,4 @@
-"""Tenant state in Redis, shared by every instance that uses the same Redis database.
+"""Change logs in Redis, shared by every instance that uses the same Redis database.
 
 Keys (``<v>`` = ``chartmuseum:v<N>:``, the format version's prefix from
 :mod:`app.index.persisted`; ``<p>`` = ``<v>`` + a hash of the tenant path)::
@@ -9,7 +9,7 @@ Keys (``<v>`` = ``chartmuseum:v<N>:``, the format version's prefix from
 
 Appending an event is one ``RPUSH`` under the lock, so concurrent writers on different
 instances never lose each other's changes. Any Redis failure raises
-:class:`StateUnavailable`; the index store then serves from storage instead.
+:class:`StateUnavailable`; the index engine then serves from storage instead.
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from app.index import persisted
-from app.index.shared import Event
-from app.index.shared import JournalCursor
-from app.index.shared import Snapshot
-from app.index.shared import StateStore
-from app.index.shared import StateUnavailable
-from app.index.shared import TenantState
+from app.index.changelog import ChangeLog
+from app.index.changelog import ChangeLogs
+from app.index.changelog import JournalCursor
+from app.index.changelog import StateUnavailable
+from app.index.wire import JournalEvent
+from app.index.wire import Snapshot
 
 COMPACT_EVENTS = 200
 LOCK_TIMEOUT = 120
@@ -46,8 +46,8 @@ def _redis_errors() -> Iterator[None]:
         raise StateUnavailable(f"redis: {exc}") from exc
 
 
-class RedisTenantState(TenantState):
-    """One tenant's snapshot and journal in Redis."""
+class RedisChangeLog(ChangeLog):
+    """One repository's snapshot and journal in Redis."""
 
     def __init__(self, client: Any, repo: str) -> None:
         super().__init__(repo)
@@ -85,23 +85,23 @@ class RedisTenantState(TenantState):
             pipe.incr(self.key + ":epoch")
             pipe.execute()
 
-    def append(self, event: Event) -> int:
+    def append(self, event: JournalEvent) -> int:
         with _redis_errors():
             return int(self.client.rpush(self.key + ":journal", event.dumps()))
 
     def should_compact(self, offset: int) -> bool:
         return offset > COMPACT_EVENTS
 
-    def read_events(self, cursor: JournalCursor) -> tuple[list[Event], bool]:
+    def read_events(self, cursor: JournalCursor) -> tuple[list[JournalEvent], bool]:
         with _redis_errors():
             pipe = self.client.pipeline(transaction=True)
             pipe.get(self.key + ":epoch")
             pipe.lrange(self.key + ":journal", cursor.offset, -1)
             epoch_raw, lines = pipe.execute()
-        if int(epoch_raw or 0) != cursor.inode:
+        if int(epoch_raw or 0) != cursor.generation:
             return [], True
         cursor.offset += len(lines)
-        return [Event.loads(line) for line in lines], False
+        return [JournalEvent.loads(line) for line in lines], False
 
     def open_cursor(self) -> JournalCursor:
         with _redis_errors():
@@ -117,15 +117,17 @@ class RedisTenantState(TenantState):
             self.client.set(f"{self.key}:m:{name}", value)
 
 
-class RedisStates(StateStore):
-    """Tenant states in one Redis database."""
+class RedisChangeLogs(ChangeLogs):
+    """Change logs in one Redis database."""
 
     def __init__(self, client: Any) -> None:
         self.client = client
 
-    def for_repo(self, repo: str) -> RedisTenantState:
-        return RedisTenantState(self.client, repo)
+    def for_repo(self, repo: str) -> RedisChangeLog:
+        """The change log of ``repo``."""
+        return RedisChangeLog(self.client, repo)
 
     def existing_repos(self) -> list[str]:
+        """Repositories in the set of tenant paths."""
         with _redis_errors():
             return sorted(m.decode() for m in self.client.smembers(tenants_key()))

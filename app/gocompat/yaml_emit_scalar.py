@@ -9,7 +9,8 @@ first suitable space past column 80, continuation lines indented by the scalar's
 Deliberate deviations, so that every YAML 1.1 reader (Helm's go-yaml and PyYAML alike) reads
 the value back as the same string: strings that PyYAML would resolve to a non-string ("=",
 "<<", "2024-01-01T10:00:00", "0x_", ...) are double-quoted too, and strings holding U+2028 or
-U+2029 are always double-quoted.
+U+2029 are always double-quoted. Which strings resolve to non-strings is decided by
+:func:`app.gocompat.scalars.resolves_to_non_string`, from the same rules the reader uses.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import re
 from typing import Any
 from typing import Final
 
+from app.gocompat.scalars import resolves_to_non_string
+
 BEST_WIDTH: Final = 80
 MAX_SIMPLE_KEY: Final = 128
 
@@ -27,34 +30,6 @@ PLAIN: Final = 0
 SINGLE: Final = 1
 DOUBLE: Final = 2
 LITERAL: Final = 3
-
-# Plain scalars that resolve to bool, null, float or merge (go-yaml v2 map plus PyYAML's "=").
-_RESERVED: Final = frozenset(
-    {
-        *("y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO"),
-        *("true", "True", "TRUE", "false", "False", "FALSE"),
-        *("on", "On", "ON", "off", "Off", "OFF", "~", "null", "Null", "NULL"),
-        *(".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF"),
-        *("+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", "=", "<<"),
-    }
-)
-_NUMERIC_START: Final = frozenset("+-.0123456789")
-# go-yaml v2 (underscores removed first): strconv.ParseInt base 0, then its float regex.
-_GO_NUMBER: Final = re.compile(
-    r"[-+]?(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+"
-    r"|(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?)\Z"
-)
-# YAML 1.1 ints and floats as PyYAML reads them (underscores kept), incl. base 60.
-_YAML11_NUMBER: Final = re.compile(
-    r"[-+]?(?:0b[01_]+|0x[0-9a-fA-F_]+|\.[0-9_]+(?:[eE][-+][0-9]+)?"
-    r"|[0-9][0-9_]*(?::[0-5]?[0-9])*(?:\.[0-9_]*)?(?:[eE][-+][0-9]+)?)\Z"
-)
-_BASE60: Final = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?\Z")
-# Timestamps as go-yaml v2 or PyYAML would read them (a superset of both).
-_TIMESTAMP: Final = re.compile(
-    r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}"
-    r"(?:[.,][0-9]*)?(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::?[0-9]{2})?))?)?\Z"
-)
 
 _BREAKS: Final = "\n\r\x85\u2028\u2029"
 # Safe without further analysis: starts alphanumeric, then no space, quote, colon, hash...
@@ -90,20 +65,6 @@ _SHORT_ESCAPES: Final = {
 _CACHE_LIMIT: Final = 200_000
 # string -> (style, unfolded body); the body is None for literal blocks.
 _cache: dict[str, tuple[int, str | None]] = {}
-
-
-def resolves_to_non_string(s: str) -> bool:
-    """Whether ``s`` written as a plain scalar would be read back as something else."""
-    if s == "" or s in _RESERVED:
-        return True
-    if s[0] not in _NUMERIC_START:
-        return False
-    return bool(
-        _GO_NUMBER.match(s.replace("_", ""))
-        or _YAML11_NUMBER.match(s)
-        or _BASE60.match(s)
-        or _TIMESTAMP.match(s)
-    )
 
 
 def is_multiline(s: str) -> bool:

@@ -1,7 +1,7 @@
 """One-pass decoding of simple YAML values into a :class:`GoType`.
 
 :func:`decode_simple` gives what the general path (``JsonConverter`` then ``encoding/json``
-decoding, see :mod:`app.charts.godecode`) gives for an alias-free value built of dicts
+decoding, see :mod:`app.gocompat.unmarshal`) gives for an alias-free value built of dicts
 with string keys, lists and scalars, in one walk and without building the intermediate
 JSON form.  Wherever the general path would fail it raises :class:`NotSimple` instead, so
 that the general path runs and reports the error with its exact text.
@@ -10,21 +10,19 @@ that the general path runs and reports the error with its exact text.
 from __future__ import annotations
 
 import math
-import re
 from typing import Any
 
-from app.charts.fastyaml import NotSimple
-from app.charts.gofmt import format_float32
-from app.charts.gojson import STRING
-from app.charts.gojson import GoType
-from app.charts.gojson import find_field
-from app.charts.gojson import go_json_number
+from app.gocompat.json_encoding import go_json_number
+from app.gocompat.text import format_float32
+from app.gocompat.times import RFC3339
+from app.gocompat.unmarshal_types import STRING
+from app.gocompat.unmarshal_types import ZEROS
+from app.gocompat.unmarshal_types import GoType
+from app.gocompat.unmarshal_types import find_field
+from app.gocompat.yaml_read_fast import NotSimple
 
-__all__ = ["RFC3339", "ZEROS", "decode_simple"]
+__all__ = ["decode_simple"]
 
-RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
-# The zero value a destination of each kind starts from (None: nil).
-ZEROS: dict[str, Any] = {"string": "", "bool": False}
 _INT_LOW, _INT_HIGH = -(1 << 63), 1 << 64
 _EXACT_FIELDS: dict[GoType, dict[str, tuple[str, GoType]]] = {}
 

@@ -13,12 +13,12 @@ from typing import Any
 
 import yaml
 
-from app.charts.goscalar import NUMBER_START
-from app.charts.goscalar import WORDS
-from app.charts.goscalar import YamlError
-from app.charts.goscalar import go_key
-from app.charts.goscalar import plain_scalar
-from app.charts.goscalar import short_tag
+from app.gocompat.scalars import NUMBER_START
+from app.gocompat.scalars import WORDS
+from app.gocompat.scalars import plain_scalar
+from app.gocompat.scalars import short_tag
+from app.gocompat.text import format_float32
+from app.gocompat.text import go_value
 
 __all__ = ["YamlError", "cyclic_anchor", "parse_first_document"]
 
@@ -32,6 +32,28 @@ _ALIAS_NAME = re.compile(r"\*([0-9A-Za-z_-]+)")
 _DUPLICATE_ANCHOR = "found duplicate anchor"
 # libyaml stops at 1000 nested levels where go-yaml stops at 10000.
 _GO_TEXTS = {"exceeded maximum nesting depth": "exceeded max depth of 10000"}
+
+
+class YamlError(ValueError):
+    """A document go-yaml would refuse; ``str(e)`` follows go-yaml's texts."""
+
+
+def _json_key(key: Any, value: Any) -> str:
+    """The JSON object key sigs.k8s.io/yaml makes of a YAML mapping key."""
+    if isinstance(key, str):
+        return key
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if isinstance(key, int):
+        return str(key)
+    if isinstance(key, float):
+        text = format_float32(key)
+        return {"+Inf": ".inf", "-Inf": "-.inf", "NaN": ".nan"}.get(text, text)
+    if key is None:
+        raise YamlError(
+            f"unsupported map key of type: %!s(<nil>), key: <nil>, value: {go_value(value)}"
+        )
+    raise YamlError(f"yaml: invalid map key: {go_value(key)}")
 
 
 class _GoRules:
@@ -48,7 +70,7 @@ class _GoRules:
             scalar_key = isinstance(key_node, yaml.ScalarNode)
             key = loader.construct_object(key_node, deep=deep or not scalar_key)
             value = loader.construct_object(value_node, deep=deep)
-            mapping[go_key(key, value)] = value
+            mapping[_json_key(key, value)] = value
         return mapping
 
     def _merge(self, mapping: dict[str, Any], node: yaml.Node, deep: bool) -> None:

@@ -1,114 +1,33 @@
-"""``sigs.k8s.io/yaml.Unmarshal`` into Helm's Go types: YAML -> JSON -> ``encoding/json``.
+"""The first step of ``sigs.k8s.io/yaml.Unmarshal``: YAML values made JSON-compatible.
 
-A :class:`GoType` describes the Go destination.  Decoding happens in the two steps Go
-takes: YAML values are first made JSON-compatible (keys become strings, numbers and
-booleans become strings where the destination is a string), then decoded into the
-destination with ``encoding/json``'s rules and messages (case-insensitive field names,
-``null`` leaves a value untouched, maps are merged into, the first type error wins).
+Keys become strings, numbers and booleans become strings where the destination is a
+string, numbers come back as from Go's ``float64`` round trip, and go-yaml's limit on
+alias expansion applies.  :mod:`app.gocompat.unmarshal` then decodes the result with
+``encoding/json``'s rules.
 """
 
 from __future__ import annotations
 
-import functools
 import math
-from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
-from app.charts.gofmt import format_float32
+from app.gocompat.json_encoding import go_json_number
+from app.gocompat.text import format_float32
+from app.gocompat.unmarshal_types import GoType
+from app.gocompat.unmarshal_types import UnmarshalError
+from app.gocompat.unmarshal_types import find_field
 
-_EXACT_FLOAT_INT = 1 << 53
 _ALIAS_LOW, _ALIAS_HIGH = 400_000, 4_000_000
-
-
-class UnmarshalError(ValueError):
-    """Raised with the text of the Go error (without Helm's ``cannot load X:`` prefix)."""
 
 
 class CyclicValue(UnmarshalError):
     """A YAML alias inside the very node its anchor names."""
 
 
-@dataclass(frozen=True, eq=False)
-class GoType:
-    """A Go destination type: ``kind`` is string, bool, any, time, slice, map, ptr or struct."""
-
-    kind: str
-    go_name: str
-    elem: GoType | None = None
-    fields: tuple[tuple[str, GoType], ...] = ()
-
-    @property
-    def struct_name(self) -> str:
-        """The bare struct name used in ``Go struct field <Struct>.<path>`` messages."""
-        return self.go_name.rpartition(".")[2]
-
-
-STRING = GoType("string", "string")
-BOOL = GoType("bool", "bool")
-ANY = GoType("any", "interface {}")
-TIME = GoType("time", "time.Time")
-
-
-def slice_of(elem: GoType) -> GoType:
-    """``[]elem``."""
-    return GoType("slice", "[]" + elem.go_name, elem)
-
-
-def map_of(elem: GoType) -> GoType:
-    """``map[string]elem``."""
-    return GoType("map", "map[string]" + elem.go_name, elem)
-
-
-def pointer_to(elem: GoType) -> GoType:
-    """``*elem``."""
-    return GoType("ptr", "*" + elem.go_name, elem)
-
-
-def struct(go_name: str, *fields: tuple[str, GoType]) -> GoType:
-    """A struct with the given JSON field names."""
-    return GoType("struct", go_name, None, tuple(fields))
-
-
-def _fold(name: str) -> str:
-    return name.lower().replace("\u017f", "s")
-
-
-@functools.cache
-def _field_index(
-    go_type: GoType,
-) -> tuple[dict[str, tuple[str, GoType]], dict[str, tuple[str, GoType]]]:
-    exact = {name: (name, field) for name, field in go_type.fields}
-    folded: dict[str, tuple[str, GoType]] = {}
-    for name, field in go_type.fields:
-        folded.setdefault(_fold(name), (name, field))
-    return exact, folded
-
-
-def find_field(go_type: GoType, key: str) -> tuple[str, GoType] | None:
-    """The struct field ``encoding/json`` decodes ``key`` into: exact name first, then folded."""
-    exact, folded = _field_index(go_type)
-    return exact.get(key) or folded.get(_fold(key))
-
-
 def _unwrap(target: GoType | None) -> GoType | None:
     while target is not None and target.kind == "ptr":
         target = target.elem
     return None if target is not None and target.kind == "time" else target
-
-
-def go_json_number(value: int | float) -> int | float:
-    """A number as it comes back from Go's JSON round trip through ``float64``."""
-    if isinstance(value, int):
-        if -_EXACT_FLOAT_INT <= value <= _EXACT_FLOAT_INT:
-            return value
-        try:
-            value = float(value)
-        except OverflowError:
-            return value
-    if value.is_integer() and abs(value) < 1e21:
-        return int(Decimal(repr(value)))
-    return value
 
 
 def _string_form(value: Any) -> Any:

@@ -1,7 +1,8 @@
 """Semantic versions with the behaviour of Go's Masterminds/semver v3.4.0.
 
-Part of :mod:`app.semver` (import from there): parsing (``semver.NewVersion``, the lenient,
-coercing parser), ordering (``Version.Compare``) and the newest-first sort key.
+Helm and ChartMuseum parse chart versions with ``semver.NewVersion`` (the lenient,
+coercing parser); this module reproduces it, its ordering (``Version.Compare``) and gives
+the newest-first sort key.  Constraints live in :mod:`app.gocompat.semver_constraints`.
 
 * :meth:`Version.parse` accepts an optional leading ``v``, one to three numeric
   parts (missing ones are 0, leading zeros allowed), a dot separated prerelease
