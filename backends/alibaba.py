@@ -74,20 +74,13 @@ def region_of(endpoint: str) -> str:
 
 
 @dataclass(frozen=True)
-class AlibabaSettings(BackendSettings):
+class AlibabaSettings(BackendSettings, backend="alibaba"):
     """``--storage-alibaba-*``."""
 
-    bucket: str = option("", "storage.alibaba.bucket", "storage-alibaba-bucket", "OSS bucket")
-    prefix: str = option("", "storage.alibaba.prefix", "storage-alibaba-prefix", "OSS prefix")
-    endpoint: str = option(
-        "", "storage.alibaba.endpoint", "storage-alibaba-endpoint", "OSS endpoint"
-    )
-    sse: str = option(
-        "",
-        "storage.alibaba.sse",
-        "storage-alibaba-sse",
-        "OSS server-side encryption (AES256 or KMS)",
-    )
+    bucket: str = option("", "OSS bucket")
+    prefix: str = option("", "OSS prefix")
+    endpoint: str = option("", "OSS endpoint")
+    sse: str = option("", "OSS server-side encryption (AES256 or KMS)")
 
 
 class AlibabaOSSBackend(StorageBackend):

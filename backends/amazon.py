@@ -87,24 +87,15 @@ def _seconds_ns(value: datetime) -> int:
 
 
 @dataclass(frozen=True)
-class AmazonSettings(BackendSettings):
+class AmazonSettings(BackendSettings, backend="amazon"):
     """``--storage-amazon-*``."""
 
-    bucket: str = option("", "storage.amazon.bucket", "storage-amazon-bucket", "S3 bucket")
-    prefix: str = option("", "storage.amazon.prefix", "storage-amazon-prefix", "S3 key prefix")
-    region: str = option("", "storage.amazon.region", "storage-amazon-region", "S3 region")
-    endpoint: str = option(
-        "", "storage.amazon.endpoint", "storage-amazon-endpoint", "alternative S3 endpoint"
-    )
-    sse: str = option(
-        "", "storage.amazon.sse", "storage-amazon-sse", "S3 server-side encryption algorithm"
-    )
-    force_path_style: bool = option(
-        True,
-        "storage.amazon.forcepathstyle",
-        "storage-amazon-force-path-style",
-        "use path-style S3 addressing",
-    )
+    bucket: str = option("", "S3 bucket")
+    prefix: str = option("", "S3 key prefix")
+    region: str = option("", "S3 region")
+    endpoint: str = option("", "alternative S3 endpoint")
+    sse: str = option("", "S3 server-side encryption algorithm")
+    force_path_style: bool = option(True, "use path-style S3 addressing")
 
 
 class AmazonS3Backend(StorageBackend):

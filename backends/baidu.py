@@ -91,12 +91,12 @@ def _text(value: Any) -> str:
 
 
 @dataclass(frozen=True)
-class BaiduSettings(BackendSettings):
+class BaiduSettings(BackendSettings, backend="baidu"):
     """``--storage-baidu-*``."""
 
-    bucket: str = option("", "storage.baidu.bucket", "storage-baidu-bucket", "BOS bucket")
-    prefix: str = option("", "storage.baidu.prefix", "storage-baidu-prefix", "BOS prefix")
-    endpoint: str = option("", "storage.baidu.endpoint", "storage-baidu-endpoint", "BOS endpoint")
+    bucket: str = option("", "BOS bucket")
+    prefix: str = option("", "BOS prefix")
+    endpoint: str = option("", "BOS endpoint")
 
 
 class BaiduBOSBackend(StorageBackend):

@@ -98,11 +98,11 @@ def _credentials(emulator: str) -> tuple[Any, str | None]:
 
 
 @dataclass(frozen=True)
-class GoogleSettings(BackendSettings):
+class GoogleSettings(BackendSettings, backend="google"):
     """``--storage-google-*``."""
 
-    bucket: str = option("", "storage.google.bucket", "storage-google-bucket", "GCS bucket")
-    prefix: str = option("", "storage.google.prefix", "storage-google-prefix", "GCS prefix")
+    bucket: str = option("", "GCS bucket")
+    prefix: str = option("", "GCS prefix")
 
 
 class GoogleCSBackend(StorageBackend):

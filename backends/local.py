@@ -34,15 +34,10 @@ _FULL = {errno.ENOSPC, errno.EDQUOT}
 
 
 @dataclass(frozen=True)
-class LocalSettings(BackendSettings):
+class LocalSettings(BackendSettings, backend="local"):
     """``--storage-local-*``."""
 
-    rootdir: str = option(
-        "",
-        "storage.local.rootdir",
-        "storage-local-rootdir",
-        "directory to store charts in (local storage)",
-    )
+    rootdir: str = option("", "directory to store charts in (local storage)")
 
 
 class LocalFilesystemBackend(StorageBackend):

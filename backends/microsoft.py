@@ -129,15 +129,11 @@ def _service_options(env: Mapping[str, str]) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class MicrosoftSettings(BackendSettings):
+class MicrosoftSettings(BackendSettings, backend="microsoft"):
     """``--storage-microsoft-*``."""
 
-    container: str = option(
-        "", "storage.microsoft.container", "storage-microsoft-container", "Azure blob container"
-    )
-    prefix: str = option(
-        "", "storage.microsoft.prefix", "storage-microsoft-prefix", "Azure blob prefix"
-    )
+    container: str = option("", "Azure blob container")
+    prefix: str = option("", "Azure blob prefix")
 
 
 class MicrosoftBlobBackend(StorageBackend):

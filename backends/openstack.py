@@ -152,28 +152,14 @@ def _content_type(name: str) -> str:
 
 
 @dataclass(frozen=True)
-class OpenstackSettings(BackendSettings):
+class OpenstackSettings(BackendSettings, backend="openstack"):
     """``--storage-openstack-*``."""
 
-    container: str = option(
-        "", "storage.openstack.container", "storage-openstack-container", "Swift container"
-    )
-    prefix: str = option("", "storage.openstack.prefix", "storage-openstack-prefix", "Swift prefix")
-    region: str = option(
-        "", "storage.openstack.region", "storage-openstack-region", "OpenStack region"
-    )
-    cacert: str = option(
-        "",
-        "storage.openstack.cacert",
-        "storage-openstack-cacert",
-        "CA bundle for OpenStack endpoints",
-    )
-    auth: str = option(
-        "auto",
-        "storage.openstack.auth",
-        "storage-openstack-auth",
-        "OpenStack auth protocol: auto or v1",
-    )
+    container: str = option("", "Swift container")
+    prefix: str = option("", "Swift prefix")
+    region: str = option("", "OpenStack region")
+    cacert: str = option("", "CA bundle for OpenStack endpoints")
+    auth: str = option("auto", "OpenStack auth protocol: auto or v1")
 
     def check(self) -> None:
         """:raises BackendConfigError: for an auth protocol other than ``auto`` or ``v1``."""

@@ -99,15 +99,13 @@ def _load_config(region: str) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class OracleSettings(BackendSettings):
+class OracleSettings(BackendSettings, backend="oracle"):
     """``--storage-oracle-*``."""
 
-    bucket: str = option("", "storage.oracle.bucket", "storage-oracle-bucket", "OCI bucket")
-    prefix: str = option("", "storage.oracle.prefix", "storage-oracle-prefix", "OCI prefix")
-    region: str = option("", "storage.oracle.region", "storage-oracle-region", "OCI region")
-    compartmentid: str = option(
-        "", "storage.oracle.compartmentid", "storage-oracle-compartmentid", "OCI compartment OCID"
-    )
+    bucket: str = option("", "OCI bucket")
+    prefix: str = option("", "OCI prefix")
+    region: str = option("", "OCI region")
+    compartmentid: str = option("", "OCI compartment OCID")
 
 
 class OracleOSBackend(StorageBackend):

@@ -105,14 +105,12 @@ def _is_address(host: str) -> bool:
 
 
 @dataclass(frozen=True)
-class TencentSettings(BackendSettings):
+class TencentSettings(BackendSettings, backend="tencent"):
     """``--storage-tencent-*``."""
 
-    bucket: str = option("", "storage.tencent.bucket", "storage-tencent-bucket", "COS bucket")
-    prefix: str = option("", "storage.tencent.prefix", "storage-tencent-prefix", "COS prefix")
-    endpoint: str = option(
-        "", "storage.tencent.endpoint", "storage-tencent-endpoint", "COS endpoint"
-    )
+    bucket: str = option("", "COS bucket")
+    prefix: str = option("", "COS prefix")
+    endpoint: str = option("", "COS endpoint")
 
 
 class TencentCOSBackend(StorageBackend):

@@ -46,21 +46,14 @@ ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
-class EtcdSettings(BackendSettings):
+class EtcdSettings(BackendSettings, backend="etcd"):
     """``--storage-etcd-*``."""
 
-    endpoint: str = option(
-        "http://localhost:2379",
-        "storage.etcd.endpoint",
-        "storage-etcd-endpoint",
-        "comma-separated etcd endpoints",
-    )
-    cafile: str = option("", "storage.etcd.cafile", "storage-etcd-cafile", "etcd CA file")
-    certfile: str = option(
-        "", "storage.etcd.certfile", "storage-etcd-certfile", "etcd client certificate"
-    )
-    keyfile: str = option("", "storage.etcd.keyfile", "storage-etcd-keyfile", "etcd client key")
-    prefix: str = option("", "storage.etcd.prefix", "storage-etcd-prefix", "etcd key prefix")
+    endpoint: str = option("http://localhost:2379", "comma-separated etcd endpoints")
+    cafile: str = option("", "etcd CA file")
+    certfile: str = option("", "etcd client certificate")
+    keyfile: str = option("", "etcd client key")
+    prefix: str = option("", "etcd key prefix")
 
 
 class EtcdBackend(StorageBackend):
