@@ -29,6 +29,9 @@ from app.errors import json_error
 from app.options import Config
 
 PULL, PUSH = "pull", "push"
+#: any valid credentials, no particular tenant (the registry's ``/v2/`` and catalog)
+LOGIN = "login"
+_EXTENSION = "chartmuseum.authorizer"
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -96,12 +99,20 @@ class BasicAuthorizer:
         """The 401 response unless the request carries the right credentials."""
         return authenticate(self.http)
 
+    def allows(self, action: str, tenant: str, registry_name: str = "") -> bool:
+        """Whether the request carries the user's credentials (they allow everything)."""
+        return authenticate(self.http) is None
+
 
 class Authorizer(Protocol):
     """Checks that the current request may perform ``action`` on its tenant."""
 
     def check(self, action: str) -> Response | None:
         """None when allowed, else the 401 response to send."""
+
+    def allows(self, action: str, tenant: str, registry_name: str = "") -> bool:
+        """Whether the request's (already checked) credentials allow ``action`` on another
+        tenant, or on one registry repository of it (for listings that span tenants)."""
 
 
 def make_authorizer(config: Config) -> Authorizer | None:
@@ -121,10 +132,24 @@ def init_auth(app: Flask, config: Config) -> None:
     if authorizer is None:
         return
     anonymous_pull = config.auth_anonymous_get
+    app.extensions[_EXTENSION] = (authorizer, anonymous_pull)
 
     @app.before_request
     def _authorize() -> Response | None:
         action = required_action()
-        if action is None or (action == PULL and anonymous_pull):
+        if action is None or (action in (PULL, LOGIN) and anonymous_pull):
             return None
         return authorizer.check(action)
+
+
+def may(action: str, tenant: str, registry_name: str = "") -> bool:
+    """Whether the current request may perform ``action`` on ``tenant`` (a registry
+    repository of it, when named): for listings that span tenants, and for the web UI's
+    forms (``push`` needs credentials also under ``--auth-anonymous-get``)."""
+    found: tuple[Authorizer, bool] | None = current_app.extensions.get(_EXTENSION)
+    if found is None:
+        return True
+    authorizer, anonymous_pull = found
+    if action in (PULL, LOGIN) and anonymous_pull:
+        return True
+    return authorizer.allows(action, tenant, registry_name)

@@ -20,10 +20,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from flask import Response
+from flask import g
 from flask import request
 from flask_httpauth import HTTPTokenAuth
 from werkzeug.datastructures import Authorization
 
+from app.auth import LOGIN
+from app.auth import PUSH
 from app.auth import authenticate
 from app.auth import required_action
 from app.auth import unauthorized
@@ -33,6 +36,8 @@ from app.services import current_repo
 
 DEFAULT_SEARCH_PATH = "access[?name=='$NAMESPACE' && type=='$ACCESS_ENTRY_TYPE'].actions[]"
 ACCESS_ENTRY_TYPE = "artifact-repository"
+#: the access type of the distribution spec's token flow (the registry routes)
+REGISTRY_ENTRY_TYPE = "repository"
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"]
 _BEARER = re.compile(r"(?i)bearer (.*)")
 
@@ -72,9 +77,15 @@ def request_token() -> str:
     return match.group(1) if match else header
 
 
-def namespace() -> str:
-    """The request's access namespace: its tenant, or ``repo`` for the root tenant."""
-    return current_repo() or "repo"
+def namespace(tenant: str | None = None) -> str:
+    """The access namespace of ``tenant`` (default: the request's): the tenant, or
+    ``repo`` for the root tenant."""
+    return (current_repo() if tenant is None else tenant) or "repo"
+
+
+def registry_name() -> str:
+    """The registry repository the request names (``org1/web``), ``""`` off the registry."""
+    return str(g.get("registry_name", ""))
 
 
 class ChartMuseumTokenAuth(HTTPTokenAuth):  # type: ignore[misc]
@@ -104,14 +115,27 @@ class BearerAuthorizer:
         key = load_public_key(config.auth_cert_path)
         return cls(key, config.auth_realm, config.auth_service, config.auth_actions_search_path)
 
-    def challenge(self, namespace: str, action: str) -> str:
-        """The ``WWW-Authenticate`` value for a denied request."""
-        scope = f"{ACCESS_ENTRY_TYPE}:{namespace}:{action}"
-        return f'Bearer realm="{self.realm}",service="{self.service}",scope="{scope}"'
+    def challenge(self, namespace: str, action: str, name: str = "") -> str:
+        """The ``WWW-Authenticate`` value for a denied request; on the registry routes
+        the distribution spec's ``repository:<name>:<actions>`` scope (none for ``/v2/``)."""
+        header = f'Bearer realm="{self.realm}",service="{self.service}"'
+        if action == LOGIN:
+            return header
+        if name:
+            actions = "pull,push" if action == PUSH else action
+            return header + f',scope="{REGISTRY_ENTRY_TYPE}:{name}:{actions}"'
+        return header + f',scope="{ACCESS_ENTRY_TYPE}:{namespace}:{action}"'
 
     def check(self, action: str) -> Response | None:
-        """The 401 response unless a valid token grants ``action`` on the namespace."""
-        return authenticate(self.http, role=action)
+        """The 401 response unless a valid token grants ``action`` on the namespace (any
+        valid token for ``login``)."""
+        return authenticate(self.http, role=None if action == LOGIN else action)
+
+    def allows(self, action: str, tenant: str, registry_name: str = "") -> bool:
+        """Whether the request's token grants ``action`` on ``tenant`` (or on its
+        registry repository ``registry_name``)."""
+        claims = self.claims(request_token())
+        return claims is not None and action in self._granted(claims, tenant, registry_name)
 
     def claims(self, token: str) -> dict[str, Any] | None:
         """The verified claims of ``token`` (None when invalid, expired or not yet valid)."""
@@ -125,8 +149,19 @@ class BearerAuthorizer:
 
     def granted(self, claims: dict[str, Any]) -> list[str]:
         """The actions the claims grant on the request's namespace (the user's roles)."""
-        expression = self.search_path.replace("$NAMESPACE", jmespath_literal(namespace()))
-        expression = expression.replace("$ACCESS_ENTRY_TYPE", ACCESS_ENTRY_TYPE)
+        return self._granted(claims, current_repo(), registry_name())
+
+    def _granted(self, claims: dict[str, Any], tenant: str, name: str) -> list[str]:
+        """Actions on the tenant's namespace; on the registry routes also those of entries
+        of type ``repository`` that name the registry repository (docker token servers)."""
+        found = self._search(claims, namespace(tenant), ACCESS_ENTRY_TYPE)
+        if name:
+            found += self._search(claims, name, REGISTRY_ENTRY_TYPE)
+        return found
+
+    def _search(self, claims: dict[str, Any], name: str, entry_type: str) -> list[str]:
+        expression = self.search_path.replace("$NAMESPACE", jmespath_literal(name))
+        expression = expression.replace("$ACCESS_ENTRY_TYPE", entry_type)
         try:
             found = jmespath.search(expression, claims)
         except jmespath.exceptions.JMESPathError:
@@ -135,5 +170,6 @@ class BearerAuthorizer:
 
     def _denied(self, status: int) -> Response:
         response = unauthorized(status)
-        response.headers["WWW-Authenticate"] = self.challenge(namespace(), required_action() or "")
+        action = required_action() or ""
+        response.headers["WWW-Authenticate"] = self.challenge(namespace(), action, registry_name())
         return response

@@ -80,6 +80,78 @@ class ServiceUnavailable(ChartMuseumError):
     message = "service unavailable"
 
 
+# -- the OCI distribution routes: errors carry the spec's code -------------------------------
+class RegistryError(ChartMuseumError):
+    """An error of the ``/v2/`` routes; ``code`` is the distribution spec's error code."""
+
+    code: ClassVar[str] = "UNSUPPORTED"
+
+
+class BlobUnknown(RegistryError):
+    status_code, code, message = 404, "BLOB_UNKNOWN", "blob unknown to registry"
+
+
+class BlobUploadInvalid(RegistryError):
+    status_code, code, message = 400, "BLOB_UPLOAD_INVALID", "blob upload invalid"
+
+
+class RangeInvalid(BlobUploadInvalid):
+    status_code = 416
+
+
+class BlobUploadUnknown(RegistryError):
+    status_code, code, message = 404, "BLOB_UPLOAD_UNKNOWN", "blob upload unknown to registry"
+
+
+class DigestInvalid(RegistryError):
+    status_code, code, message = 400, "DIGEST_INVALID", "provided digest did not match content"
+
+
+class ManifestBlobUnknown(RegistryError):
+    status_code, code, message = 400, "MANIFEST_BLOB_UNKNOWN", "manifest references an unknown blob"
+
+
+class ManifestInvalid(RegistryError):
+    status_code, code, message = 400, "MANIFEST_INVALID", "manifest invalid"
+
+
+class ManifestUnknown(RegistryError):
+    status_code, code, message = 404, "MANIFEST_UNKNOWN", "manifest unknown"
+
+
+class NameInvalid(RegistryError):
+    status_code, code, message = 400, "NAME_INVALID", "invalid repository name"
+
+
+class NameUnknown(RegistryError):
+    status_code, code, message = 404, "NAME_UNKNOWN", "repository name not known to registry"
+
+
+class SizeInvalid(RegistryError):
+    status_code, code, message = 400, "SIZE_INVALID", "provided length did not match content length"
+
+
+class BlobTooLarge(SizeInvalid):
+    status_code, message = 413, "blob larger than --max-upload-size"
+
+
+class Denied(RegistryError):
+    status_code, code, message = 409, "DENIED", "requested access to the resource is denied"
+
+
+class Unsupported(RegistryError):
+    status_code, code, message = 415, "UNSUPPORTED", "the operation is unsupported"
+
+
+#: the spec's code for an error raised by shared code (chart checks, storage, auth)
+_REGISTRY_CODES = {
+    400: "NAME_INVALID", 401: "UNAUTHORIZED", 403: "DENIED", 404: "NAME_UNKNOWN",
+    405: "UNSUPPORTED", 409: "DENIED", 413: "SIZE_INVALID", 429: "TOOMANYREQUESTS",
+}  # fmt: skip
+#: where the registry routes live (always at the server root)
+REGISTRY_ROOT = "/v2"
+
+
 def storage_failure(exc: StorageError, conflict: str = "file already exists") -> ChartMuseumError:
     """The HTTP error for a storage failure.
 
@@ -104,10 +176,30 @@ def storage_failure(exc: StorageError, conflict: str = "file already exists") ->
     return error
 
 
-def json_error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    """Build a ``{"error": message}`` response with Go-compatible JSON encoding."""
+def is_registry_request() -> bool:
+    """Whether the current request is for the OCI registry routes (which answer errors in
+    the distribution spec's shape)."""
+    from flask import current_app
+    from flask import has_request_context
+    from flask import request
+
+    if not has_request_context() or not current_app.config.get("REGISTRY"):
+        return False
+    path = request.path
+    return path == REGISTRY_ROOT or path.startswith(REGISTRY_ROOT + "/")
+
+
+def json_error(
+    status: int, message: str, headers: dict[str, str] | None = None, code: str = ""
+) -> Response:
+    """Build a ``{"error": message}`` response with Go-compatible JSON encoding; on the
+    registry routes ``{"errors": [{"code": ..., "message": ...}]}`` (``code`` defaults to
+    the spec's code for ``status``)."""
     from app.http import json_response
 
+    if is_registry_request():
+        code = code or _REGISTRY_CODES.get(status, "UNKNOWN")
+        return json_response({"errors": [{"code": code, "message": message}]}, status, headers)
     return json_response({"error": message}, status, headers)
 
 
@@ -116,11 +208,12 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(ChartMuseumError)
     def _ours(exc: ChartMuseumError) -> Response:
-        if isinstance(exc, PayloadTooLarge):
+        if isinstance(exc, PayloadTooLarge) and not is_registry_request():
             from app.http import too_large_response
 
             return too_large_response()
-        return json_error(exc.status_code, exc.text, exc.headers())
+        code = exc.code if isinstance(exc, RegistryError) else ""
+        return json_error(exc.status_code, exc.text, exc.headers(), code)
 
     @app.errorhandler(StorageError)
     def _storage(exc: StorageError) -> Response:
@@ -130,7 +223,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
         code = exc.code or 500
-        if code == 413:
+        if code == 413 and not is_registry_request():
             from app.http import too_large_response
 
             return too_large_response()

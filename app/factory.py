@@ -9,14 +9,18 @@ from app.auth import init_auth
 from app.blueprints import api as _api  # noqa: F401 - imported before workers fork
 from app.blueprints import apidoc
 from app.blueprints import register_blueprints
+from app.blueprints import registry
 from app.cache import make_cache
 from app.cache import redis_client
+from app.errors import REGISTRY_ROOT
 from app.errors import register_error_handlers
 from app.index.changelog_redis import RedisChangeLogs
 from app.index.engine import IndexEngine
 from app.index.engine import IndexSettings
 from app.index.memo import PackageMemo
 from app.logs import setup_logging
+from app.oci.registry import Registry
+from app.oci.staging import Staging
 from app.options import Config
 from app.pipeline import init_pipeline
 from app.repository import Repository
@@ -63,6 +67,14 @@ def build_repository(config: Config) -> Repository:
     return Repository(backend, engine, rules, cache)
 
 
+def build_registry(config: Config, repository: Repository) -> Registry | None:
+    """The OCI registry over ``repository`` (None with ``--disable-oci``)."""
+    if config.disable_oci:
+        return None
+    staging = Staging(repository.backend, config.oci_upload_expiry, config.max_upload_size)
+    return Registry(repository, staging, config.depth, config.depth_dynamic)
+
+
 def create_app(config: Config, repository: Repository | None = None) -> Flask:
     """Build the WSGI application for ``config``.
 
@@ -75,7 +87,8 @@ def create_app(config: Config, repository: Repository | None = None) -> Flask:
     setup_logging(config.debug, config.log_json)
     app = Flask("chartmuseum", static_folder=None)
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1)  # type: ignore[method-assign]
-    services = Services(config, repository or build_repository(config))
+    repository = repository or build_repository(config)
+    services = Services(config, repository, build_registry(config, repository))
     app.extensions[KEY] = services
     register_error_handlers(app)
     init_pipeline(app, config)  # first: every request is counted and gets its id
@@ -83,6 +96,9 @@ def create_app(config: Config, repository: Repository | None = None) -> Flask:
     init_auth(app, config)
     register_blueprints(app, config)
     app.register_blueprint(apidoc.make_blueprint(config), url_prefix=config.context_path)
+    if services.registry is not None:  # at the server root, as OCI clients expect
+        bp = registry.make_blueprint(config, services.registry)
+        app.register_blueprint(bp, url_prefix=REGISTRY_ROOT)
     if config.enable_metrics:
         from app.metrics import init_metrics
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from flask import Response
+from flask import request
+from werkzeug.wsgi import wrap_file
 
 from app.gocompat.json_encoding import go_json
 
@@ -21,4 +24,26 @@ def too_large_response() -> Response:
     response = Response(b"request too large", status=413)
     response.headers["Content-Type"] = "text/plain; charset=utf-8"
     response.headers["Connection"] = "close"
+    return response
+
+
+def file_response(path: str, content_type: str, headers: dict[str, str] | None = None) -> Response:
+    """A response whose body is the file at ``path``, sent through the server's
+    ``wsgi.file_wrapper`` (gunicorn: ``sendfile(2)``, no copy through Python).
+
+    :raises FileNotFoundError: (or another ``OSError``) when the file cannot be opened.
+    """
+    fh = open(path, "rb")  # noqa: SIM115 - closed by the WSGI server with the response
+    try:
+        size = os.fstat(fh.fileno()).st_size
+    except OSError:
+        fh.close()
+        raise
+    response = Response(
+        wrap_file(request.environ, fh),
+        headers=headers,
+        content_type=content_type,
+        direct_passthrough=True,
+    )
+    response.content_length = size
     return response

@@ -88,6 +88,8 @@ class CoreConfig:
     web_template_path: str = _opt("", "web-template-path", "web-template-path", "folder with index.html and static/ for the welcome page")
     artifact_hub_repo_id: dict[str, str] = _opt({}, "artifact-hub-repo-id", "artifact-hub-repo-id", "Artifact Hub repository ID, [repo=]ID (repeatable)", kind="kv")
     always_regenerate_chart_index: bool = _opt(False, "always-regenerate-chart-index", "always-regenerate-chart-index", "re-scan storage on every index read")
+    disable_oci: bool = _opt(False, "disableoci", "disable-oci", "disable the OCI registry routes (/v2/)")
+    oci_upload_expiry: float = _opt(3600.0, "oci.uploadexpiry", "oci-upload-expiry", "how long an unfinished OCI blob upload, or a blob no manifest uses, is kept", kind="duration")
     workers: int = _opt(_default_workers(), "workers", "workers", "number of gunicorn worker processes")
     threads: int = _opt(4, "threads", "threads", "threads per worker process")
     cache_dir: str = _opt("", "cache.dir", "cache-dir", "folder for the shared index state (default: <rootdir>/.chartmuseum for local storage)")

@@ -69,7 +69,7 @@ def _is_api_path(context_path: str) -> bool:
 
 
 def _log_request(status: int, config: Config) -> None:
-    if status in (200, 201, 304):
+    if status in (200, 201, 202, 204, 304):  # 202/204: the registry's uploads and status
         if request.path.endswith("/health") and not config.log_health:
             return
         level = logging.INFO

@@ -8,6 +8,7 @@ from typing import cast
 from flask import current_app
 from flask import g
 
+from app.oci.registry import Registry
 from app.options import Config
 from app.repository import Repository
 
@@ -20,6 +21,8 @@ class Services:
 
     config: Config
     repository: Repository
+    #: the OCI registry over the same repository (None with ``--disable-oci``)
+    registry: Registry | None = None
 
 
 def services() -> Services:

@@ -152,6 +152,11 @@ class StorageBackend(ABC):
         if self.stat_object(path) is None:
             raise ObjectNotFound(f"{path}: no such object")
 
+    def local_file(self, path: str) -> str | None:
+        """The file holding object ``path`` when the store is a local file system (so it can
+        be sent by the kernel, ``sendfile(2)``), else None (also when it does not exist)."""
+        return None
+
     def change_token(self, prefix: str) -> str | None:
         """A cheap value that changes whenever the listing of ``prefix`` changes.
 

@@ -107,6 +107,14 @@ class LocalFilesystemBackend(StorageBackend):
             raise _error("stat", path, exc) from exc
         return ObjectInfo(path, st.st_mtime_ns, st.st_size) if stat.S_ISREG(st.st_mode) else None
 
+    def local_file(self, path: str) -> str | None:
+        """The object's file, when it is a regular file."""
+        target = self._abs(path)
+        try:
+            return target if stat.S_ISREG(os.stat(target).st_mode) else None
+        except OSError:
+            return None
+
     def put_object(self, path: str, content: bytes, *, overwrite: bool = True) -> ObjectInfo:
         target = self._abs(path)
         folder = os.path.dirname(target)
@@ -114,12 +122,12 @@ class LocalFilesystemBackend(StorageBackend):
             _make_folder(folder, path)
             tmp = self._write_temp(folder, content)
             try:
+                st = os.stat(tmp)  # the published file's inode: it may be gone again at once
                 self._publish(tmp, target, overwrite)
             finally:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(tmp)
             _fsync_dir(folder)
-            st = os.stat(target)
         except (ObjectExists, NameClash):
             raise
         except IsADirectoryError as exc:

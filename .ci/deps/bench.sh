@@ -1,2 +1,2 @@
 # The benchmark's load generator and its static-file reference server.
-apt_install wrk nginx-light
+apt_install wrk nginx-light docker-registry

@@ -8,6 +8,11 @@ Schema = dict[str, Any]
 
 JSON = "application/json"
 YAML = "application/x-yaml"
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_CONFIG = "application/vnd.cncf.helm.config.v1+json"
+OCI_CHART = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
+OCI_CHART_LEGACY = "application/tar+gzip"
+OCI_PROV = "application/vnd.cncf.helm.chart.provenance.v1.prov"
 
 _STRING: Schema = {"type": "string"}
 _STRINGS: Schema = {"type": "array", "items": _STRING}
@@ -80,6 +85,109 @@ def _flag(name: str) -> Schema:
     }
 
 
+#: the digests the registry accepts (``algorithm:hex``)
+DIGEST_PATTERN = r"^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$"
+_DIGEST: Schema = {"type": "string", "pattern": DIGEST_PATTERN}
+
+#: the distribution spec's error codes, plus the registry's own two
+REGISTRY_CODES = [
+    "BLOB_UNKNOWN",
+    "BLOB_UPLOAD_INVALID",
+    "BLOB_UPLOAD_UNKNOWN",
+    "DIGEST_INVALID",
+    "MANIFEST_BLOB_UNKNOWN",
+    "MANIFEST_INVALID",
+    "MANIFEST_UNKNOWN",
+    "NAME_INVALID",
+    "NAME_UNKNOWN",
+    "SIZE_INVALID",
+    "UNAUTHORIZED",
+    "DENIED",
+    "UNSUPPORTED",
+    "TOOMANYREQUESTS",
+    "PAGINATION_NUMBER_INVALID",
+    "UNKNOWN",
+]
+
+
+def _descriptor(media_types: list[str]) -> Schema:
+    return {
+        "allOf": [{"$ref": "#/components/schemas/Descriptor"}],
+        "properties": {"mediaType": {"enum": media_types}},
+    }
+
+
+REGISTRY_SCHEMAS: dict[str, Schema] = {
+    "RegistryErrors": {
+        "type": "object",
+        "description": "The distribution spec's error body (every error of the /v2 routes).",
+        "required": ["errors"],
+        "properties": {
+            "errors": {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "type": "object",
+                    "required": ["code", "message"],
+                    "properties": {
+                        "code": {"enum": REGISTRY_CODES},
+                        "message": _STRING,
+                        "detail": {},
+                    },
+                    "additionalProperties": False,
+                },
+            }
+        },
+        "additionalProperties": False,
+    },
+    "Descriptor": {
+        "type": "object",
+        "description": "A blob a manifest references (other descriptor fields are kept).",
+        "required": ["mediaType", "digest", "size"],
+        "properties": {
+            "mediaType": _STRING,
+            "digest": _DIGEST,
+            "size": {"type": "integer", "minimum": 0},
+        },
+    },
+    "Manifest": {
+        "type": "object",
+        "description": (
+            "An OCI image manifest of a Helm chart: the Helm config blob, one chart layer and "
+            "at most one provenance layer. Served as pushed (byte for byte) while it still "
+            "describes the stored package, else derived from the package (stable bytes, with "
+            "org.opencontainers.image.* annotations). Other fields are kept as pushed."
+        ),
+        "required": ["schemaVersion", "config", "layers"],
+        "properties": {
+            "schemaVersion": {"const": 2},
+            "mediaType": {"const": OCI_MANIFEST},
+            "config": _descriptor([OCI_CONFIG]),
+            "layers": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 2,
+                "items": _descriptor([OCI_CHART, OCI_CHART_LEGACY, OCI_PROV]),
+            },
+        },
+    },
+    "Catalog": {
+        "type": "object",
+        "description": "Repository names the credentials may pull from, in byte order.",
+        "required": ["repositories"],
+        "properties": {"repositories": _STRINGS},
+        "additionalProperties": False,
+    },
+    "TagList": {
+        "type": "object",
+        "description": "The chart's versions as tags (`+` written `_`), in byte order.",
+        "required": ["name", "tags"],
+        "properties": {"name": _STRING, "tags": _STRINGS},
+        "additionalProperties": False,
+    },
+    "Empty": {"type": "object", "maxProperties": 0},
+}
+
 SCHEMAS: dict[str, Schema] = {
     "Error": {
         "type": "object",
@@ -136,6 +244,7 @@ SCHEMAS: dict[str, Schema] = {
             "serverInfo": {"type": "object"},
         },
     },
+    **REGISTRY_SCHEMAS,
 }
 
 HEADERS: dict[str, Schema] = {
@@ -145,6 +254,46 @@ HEADERS: dict[str, Schema] = {
         "schema": {"type": "string", "minLength": 1},
     },
     "ETag": {"description": "Version of the index.", "required": True, "schema": _STRING},
+    "DistributionVersion": {
+        "description": "`registry/2.0`, on every answer of the registry routes.",
+        "required": True,
+        "schema": {"const": "registry/2.0"},
+    },
+    "ContentDigest": {
+        "description": "Digest of the manifest or blob.",
+        "required": True,
+        "schema": _DIGEST,
+    },
+    "DigestETag": {
+        "description": "The digest, quoted.",
+        "required": True,
+        "schema": {"type": "string", "pattern": r'^"(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})"$'},
+    },
+    "BlobLocation": {
+        "description": "`/v2/<name>/blobs/<digest>` (or `/v2/<name>/manifests/<digest>`).",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^/v2/.+/(blobs|manifests)/[a-z0-9]+:[a-f0-9]+$"},
+    },
+    "UploadLocation": {
+        "description": "`/v2/<name>/blobs/uploads/<upload_id>`: where the upload continues.",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^/v2/.+/blobs/uploads/[0-9a-f]{32}$"},
+    },
+    "UploadUUID": {
+        "description": "The upload's id.",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
+    },
+    "UploadRange": {
+        "description": "`0-<last byte offset>` of what the upload holds (`0-0` when empty).",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^0-[0-9]+$"},
+    },
+    "NextLink": {
+        "description": 'The next page: `</v2/...?n=<n>&last=<last>>; rel="next"` (RFC 8288).',
+        "required": False,
+        "schema": {"type": "string", "pattern": '^<[^>]+>; rel="next"$'},
+    },
 }
 
 
@@ -183,6 +332,18 @@ WORKER_ERRORS = {
 def worker_errors() -> dict[str, Schema]:
     """The worker's own ``{"error": ...}`` answers other than 400, by status."""
     return {status: error(description) for status, description in WORKER_ERRORS.items()}
+
+
+def registry_error(description: str) -> Schema:
+    """A ``{"errors": [{"code": ..., "message": ...}]}`` response of the registry routes."""
+    return json_response(description, "RegistryErrors")
+
+
+def registry_or_worker_error(description: str) -> Schema:
+    """A registry route's 400: the application's registry error, or the worker's
+    ``{"error": ...}`` for a malformed request."""
+    schema = {"anyOf": [ref("schemas", "RegistryErrors"), ref("schemas", "Error")]}
+    return {"description": description, "content": content(JSON, schema)}
 
 
 def too_large() -> Schema:

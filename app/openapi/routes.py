@@ -1,8 +1,8 @@
 """The route table the server mounts for a configuration, one :class:`Route` per operation.
 
-It mirrors :func:`app.blueprints.register_blueprints` plus the metrics and description
-routes of :mod:`app.factory`; ``tests/unit/test_openapi.py`` checks that the two agree
-for every option that changes the set of routes.
+It mirrors :func:`app.blueprints.register_blueprints` plus the metrics, description and
+OCI registry routes of :mod:`app.factory`; ``tests/unit/test_openapi.py`` checks that the
+two agree for every option that changes the set of routes.
 """
 
 from __future__ import annotations
@@ -12,9 +12,12 @@ from dataclasses import field
 from typing import Any
 from typing import Literal
 
+from app.auth import LOGIN
 from app.auth import PULL
 from app.auth import PUSH
+from app.openapi.components import DIGEST_PATTERN
 from app.openapi.components import JSON
+from app.openapi.components import OCI_MANIFEST
 from app.openapi.components import YAML
 from app.openapi.components import Schema
 from app.openapi.components import binary
@@ -22,14 +25,16 @@ from app.openapi.components import content
 from app.openapi.components import error
 from app.openapi.components import json_response
 from app.openapi.components import ref
+from app.openapi.components import registry_error
 from app.openapi.components import too_large
 from app.options import Config
 
 SPEC_PATH = "/api/openapi.json"
 
 # where a route is mounted: the server root (metrics), the context path, after the tenant
-# (``<ctx>/<repo>/...``) or after ``/api`` and the tenant (``<ctx>/api/<repo>/...``)
-Mount = Literal["root", "context", "repo", "api"]
+# (``<ctx>/<repo>/...``), after ``/api`` and the tenant (``<ctx>/api/<repo>/...``), or under
+# ``/v2`` at the server root whatever the context path (the OCI registry)
+Mount = Literal["root", "context", "repo", "api", "registry"]
 Responses = dict[str, Schema]
 
 
@@ -48,6 +53,8 @@ class Route:
     parameters: list[Schema] = field(default_factory=list)
     body: Schema | None = None
     description: str = ""
+    # schemas of path parameters that are not one plain segment, by name
+    path_schemas: dict[str, Schema] = field(default_factory=dict)
 
     def operation(self) -> dict[str, Any]:
         """The OpenAPI operation object, before tenant, auth and error additions."""
@@ -237,6 +244,286 @@ def api_routes(config: Config) -> list[Route]:
     return routes
 
 
+# -- the OCI registry (/v2) ----------------------------------------------------------------------
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+NAME_PATTERN = f"^{_COMPONENT}(?:/{_COMPONENT})*$"
+TAG_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$"
+UPLOAD_ID_PATTERN = r"^[0-9a-f]{32}$"
+
+
+def _name_schema(config: Config) -> Schema:
+    if config.depth_dynamic:
+        tenant = "any number of tenant segments (none: the root repository)"
+    elif config.depth == 0:
+        tenant = "no tenant segment (the root repository)"
+    else:
+        tenant = f"exactly {config.depth} tenant segment{'s' if config.depth > 1 else ''}"
+    description = (
+        "The OCI repository name `<tenant path>/<chart>`: "
+        f"{tenant}, then the chart name. One or more lowercase path segments (OCI name "
+        "components); its slashes are part of the URL path (`/v2/org1/web/tags/list`)."
+    )
+    return {"type": "string", "pattern": NAME_PATTERN, "description": description}
+
+
+def _registry_paths(config: Config) -> dict[str, Schema]:
+    reference = f"^(?:{TAG_PATTERN[1:-1]}|{DIGEST_PATTERN[1:-1]})$"
+    return {
+        "name": _name_schema(config),
+        "reference": {
+            "type": "string",
+            "pattern": reference,
+            "description": "A tag (the chart version, `+` written `_`) or a manifest digest.",
+        },
+        "digest": {"type": "string", "pattern": DIGEST_PATTERN, "description": "A blob digest."},
+        "upload_id": {
+            "type": "string",
+            "pattern": UPLOAD_ID_PATTERN,
+            "description": "The id the server gave the upload (its Docker-Upload-UUID).",
+        },
+    }
+
+
+def _headers(**names: str) -> dict[str, Schema]:
+    """Response headers: header name → component name."""
+    return {header.replace("_", "-"): ref("headers", name) for header, name in names.items()}
+
+
+_DIGEST_HEADERS = _headers(Docker_Content_Digest="ContentDigest", ETag="DigestETag")
+_CREATED = {
+    "description": "Stored; no body.",
+    "headers": _headers(Location="BlobLocation", Docker_Content_Digest="ContentDigest"),
+}
+_UPLOADING = _headers(
+    Location="UploadLocation", Docker_Upload_UUID="UploadUUID", Range="UploadRange"
+)
+_PAGES_OCI = [
+    _query("n", {"type": "integer", "minimum": 0}, "Return at most this many (0: none)."),
+    _query("last", {"type": "string"}, "Start after this one (byte order)."),
+]
+_PAGE_INVALID = "`PAGINATION_NUMBER_INVALID`: `n` is not a non-negative integer."
+_BLOB_BODY: Schema = {
+    "required": False,
+    "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+}
+_CONTENT_RANGE = {
+    "name": "Content-Range",
+    "in": "header",
+    "schema": {"type": "string", "pattern": "^[0-9]+-[0-9]+$"},
+    "description": "`<start>-<end>` (inclusive) of a non-empty chunk; start must be the "
+    "upload's current size.",
+}
+_UPLOAD_UNKNOWN = registry_error("`BLOB_UPLOAD_UNKNOWN`: no such upload (or it expired).")
+_RANGE_INVALID = {
+    **registry_error(
+        "`BLOB_UPLOAD_INVALID`: the chunk does not start where the upload ends, or does not "
+        "match its Content-Range; the headers say where the upload stands."
+    ),
+    "headers": _UPLOADING,
+}
+
+
+def _write_failures_oci() -> Responses:
+    return {"503": registry_error("`UNKNOWN`: the storage refuses writes (read-only).")}
+
+
+def _oci_too_large() -> Schema:
+    return registry_error("`SIZE_INVALID`: body (or the upload) larger than --max-upload-size.")
+
+
+def _registry_reads(config: Config, paths: dict[str, Schema]) -> list[Route]:
+    base = {"200": {"description": "The registry is here and the credentials are good.",
+                    "content": content(JSON, ref("schemas", "Empty"))}}  # fmt: skip
+    catalog = {"200": json_response("Repository names (paginated).", "Catalog")}
+    catalog["200"]["headers"] = _headers(Link="NextLink")
+    catalog["400"] = registry_error(_PAGE_INVALID)
+    tags = {"200": json_response("The chart's tags (paginated).", "TagList")}
+    tags["200"]["headers"] = _headers(Link="NextLink")
+    tags["400"] = registry_error(_PAGE_INVALID)
+    tags["404"] = registry_error("`NAME_UNKNOWN`: the tenant has no version of the chart.")
+    manifest = {
+        "200": {"description": "The manifest.", "headers": dict(_DIGEST_HEADERS),
+                "content": content(OCI_MANIFEST, ref("schemas", "Manifest"))},
+        "400": registry_error("`NAME_INVALID` (not a tag) or `DIGEST_INVALID`."),
+        "404": registry_error("`NAME_UNKNOWN` (no such chart) or `MANIFEST_UNKNOWN`."),
+    }  # fmt: skip
+    blob = {
+        "200": {"description": "The blob: the chart package (.tgz) byte for byte, the config "
+                "(Chart.yaml metadata as JSON), the provenance file, or an uploaded blob.",
+                "headers": dict(_DIGEST_HEADERS),
+                "content": content("application/octet-stream", {"type": "string"})},
+        "400": registry_error("`DIGEST_INVALID`."),
+        "404": registry_error("`BLOB_UNKNOWN`."),
+    }  # fmt: skip
+    name = "/{name}"
+    return [
+        Route("registry", "/", "get", "oci_base", "Registry version check", base,
+              action=LOGIN, storage=False),
+        Route("registry", "/_catalog", "get", "oci_catalog",
+              "Repositories the credentials may pull from", catalog, action=LOGIN,
+              parameters=_PAGES_OCI),
+        Route("registry", f"{name}/tags/list", "get", "oci_tags", "Tags of a chart", tags,
+              parameters=_PAGES_OCI, path_schemas=paths),
+        Route("registry", f"{name}/manifests/{{reference}}", "get", "oci_get_manifest",
+              "A chart version's manifest, by tag or digest", manifest, path_schemas=paths),
+        Route("registry", f"{name}/blobs/{{digest}}", "get", "oci_get_blob", "A blob",
+              blob, path_schemas=paths),
+    ]  # fmt: skip
+
+
+def _manifest_push(paths: dict[str, Schema]) -> Route:
+    body = {
+        "required": True,
+        "description": "The manifest; its blobs must be uploaded first (or be blobs of the "
+        "chart's stored versions).",
+        "content": content(OCI_MANIFEST, ref("schemas", "Manifest")),
+    }
+    responses = {
+        "201": {
+            "description": "Stored: the chart (and provenance file) as an API upload would, "
+            "and the manifest; no body.",
+            "headers": _headers(Location="BlobLocation", Docker_Content_Digest="ContentDigest"),
+        },
+        "400": registry_error(
+            "`MANIFEST_INVALID` (not a Helm chart manifest, an invalid chart, wrong chart name "
+            "or tag), `MANIFEST_BLOB_UNKNOWN`, `DIGEST_INVALID` (the reference is a digest the "
+            "manifest does not have) or `NAME_INVALID` (invalid tag or file name)."
+        ),
+        "409": registry_error(
+            "`DENIED`: another package of that version is stored (without --allow-overwrite), "
+            "or the version has a provenance file and the manifest no provenance layer."
+        ),
+        "413": _oci_too_large(),
+        **_write_failures_oci(),
+        "507": registry_error(
+            "`UNKNOWN`: the storage is full, or (--max-storage-objects) the tenant is."
+        ),
+    }
+    note = "A repeated identical push is accepted; the staged blobs it uses are discarded."
+    return Route("registry", "/{name}/manifests/{reference}", "put", "oci_put_manifest",
+                 "Push a chart version", responses, action=PUSH, body=body,
+                 description=note, path_schemas=paths)  # fmt: skip
+
+
+def _registry_uploads(paths: dict[str, Schema]) -> list[Route]:
+    start_params = [
+        _query("digest", {"type": "string", "pattern": DIGEST_PATTERN},
+               "Monolithic upload: the body is the whole blob, of this digest."),
+        _query("mount", {"type": "string", "pattern": DIGEST_PATTERN},
+               "Reuse this blob of the repository `from` (same tenant only)."),
+        _query("from", {"type": "string", "pattern": NAME_PATTERN},
+               "The repository to mount from."),
+    ]  # fmt: skip
+    start = {
+        "201": {**_CREATED, "description": "Stored (monolithic upload or mount); no body."},
+        "202": {"description": "Upload started; continue at Location.", "headers": _UPLOADING},
+        "400": registry_error(
+            "`DIGEST_INVALID` (malformed, or the body does not have it) or "
+            "`BLOB_UPLOAD_INVALID` (a body without `digest`)."
+        ),
+        "413": _oci_too_large(),
+        **_write_failures_oci(),
+        "507": registry_error("`UNKNOWN`: the storage is full."),
+    }
+    status = {
+        "204": {"description": "What the upload holds so far.", "headers": _UPLOADING},
+        "400": registry_error("`BLOB_UPLOAD_INVALID`: the upload's parts are damaged."),
+        "404": _UPLOAD_UNKNOWN,
+    }
+    patch = {
+        "202": {"description": "Chunk stored.", "headers": _UPLOADING},
+        "400": registry_error("`BLOB_UPLOAD_INVALID`."),
+        "404": _UPLOAD_UNKNOWN,
+        "413": _oci_too_large(),
+        "416": _RANGE_INVALID,
+        **_write_failures_oci(),
+        "507": registry_error("`UNKNOWN`: the storage is full."),
+    }
+    finish_params = [
+        {**_query("digest", {"type": "string", "pattern": DIGEST_PATTERN},
+                  "Digest of the whole blob."), "required": True},
+        _CONTENT_RANGE,
+    ]  # fmt: skip
+    finish = {
+        "201": _CREATED,
+        "400": registry_error(
+            "`DIGEST_INVALID` (missing, malformed, or the content does not have it) or "
+            "`BLOB_UPLOAD_INVALID`."
+        ),
+        "404": _UPLOAD_UNKNOWN,
+        "413": _oci_too_large(),
+        "416": _RANGE_INVALID,
+        **_write_failures_oci(),
+        "507": registry_error("`UNKNOWN`: the storage is full."),
+    }
+    cancel = {
+        "204": {"description": "Upload dropped."},
+        "400": registry_error("`BLOB_UPLOAD_INVALID`: the upload's parts are damaged."),
+        "404": _UPLOAD_UNKNOWN,
+    }
+    uploads = "/{name}/blobs/uploads"
+    upload = uploads + "/{upload_id}"
+    return [
+        Route("registry", uploads + "/", "post", "oci_start_upload",
+              "Start a blob upload, upload a whole blob, or mount one", start, action=PUSH,
+              parameters=start_params, body=_BLOB_BODY, path_schemas=paths),
+        Route("registry", upload, "get", "oci_upload_status", "Progress of an upload",
+              status, action=PUSH, path_schemas=paths),
+        Route("registry", upload, "patch", "oci_patch_upload", "Append a chunk", patch,
+              action=PUSH, parameters=[_CONTENT_RANGE], body=_BLOB_BODY,
+              path_schemas=paths),
+        Route("registry", upload, "put", "oci_finish_upload",
+              "Complete an upload (the body, if any, is its last chunk)", finish,
+              action=PUSH, parameters=finish_params, body=_BLOB_BODY, path_schemas=paths),
+        Route("registry", upload, "delete", "oci_cancel_upload", "Abandon an upload", cancel,
+              action=PUSH, path_schemas=paths),
+    ]  # fmt: skip
+
+
+def _read_only(paths: dict[str, Schema]) -> list[Route]:
+    """With ``--disable-api`` the push routes stay, open, and answer 405 (read-only)."""
+    refused = {"405": registry_error("`UNSUPPORTED`: the registry is read-only (--disable-api).")}
+    uploads = "/{name}/blobs/uploads"
+    upload = uploads + "/{upload_id}"
+    where = [
+        ("/{name}/manifests/{reference}", "put", "oci_put_manifest", "Push (refused)"),
+        (uploads + "/", "post", "oci_start_upload", "Start an upload (refused)"),
+        (upload, "get", "oci_upload_status", "Progress of an upload (refused)"),
+        (upload, "patch", "oci_patch_upload", "Append a chunk (refused)"),
+        (upload, "put", "oci_finish_upload", "Complete an upload (refused)"),
+        (upload, "delete", "oci_cancel_upload", "Abandon an upload (refused)"),
+    ]
+    return [
+        Route("registry", path, method, op_id, summary, refused, action=None, storage=False,
+              path_schemas=paths)
+        for path, method, op_id, summary in where
+    ]  # fmt: skip
+
+
+def registry_routes(config: Config) -> list[Route]:
+    """``/v2/...`` unless ``--disable-oci``: pushes only without ``--disable-api`` (with it
+    they answer 405), the manifest DELETE also only without ``--disable-delete``."""
+    if config.disable_oci:
+        return []
+    paths = _registry_paths(config)
+    routes = _registry_reads(config, paths)
+    if config.disable_api:
+        return routes + _read_only(paths)
+    routes += [_manifest_push(paths), *_registry_uploads(paths)]
+    if not config.disable_delete:
+        deleted = {
+            "202": {"description": "Deleted (package, provenance file and pushed manifest)."},
+            "400": registry_error("`NAME_INVALID` (not a tag) or `DIGEST_INVALID`."),
+            "404": registry_error("`NAME_UNKNOWN` (no such chart) or `MANIFEST_UNKNOWN`."),
+            **_write_failures_oci(),
+        }
+        routes.append(Route("registry", "/{name}/manifests/{reference}", "delete",
+                            "oci_delete_manifest", "Delete the chart version a tag or digest "
+                            "names", deleted, action=PUSH, path_schemas=paths))  # fmt: skip
+    return routes
+
+
 def all_routes(config: Config) -> list[Route]:
     """Every operation the server serves for ``config`` (GET routes also answer HEAD)."""
-    return server_routes(config) + repo_routes(config) + api_routes(config)
+    routes = server_routes(config) + repo_routes(config)
+    return routes + api_routes(config) + registry_routes(config)

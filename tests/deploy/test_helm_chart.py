@@ -485,6 +485,21 @@ def test_context_path_reaches_probes_ingress_and_notes(render) -> None:
     assert "https://repo.example.com/charts" in out.notes
 
 
+def test_ingress_routes_the_registry_beside_the_context_path(render) -> None:
+    """The OCI routes answer at /v2 whatever CONTEXT_PATH is; the Ingress sends them on."""
+    values = _load_values(os.path.join(CHART_DIR, "ci", "context-path-values.yaml"))
+    paths = render(values).one("Ingress")["spec"]["rules"][0]["http"]["paths"]
+    assert [p["path"] for p in paths] == ["/charts", "/v2"]
+    assert paths[1]["backend"] == paths[0]["backend"]
+    values["env"]["open"]["DISABLE_OCI"] = "true"
+    out_paths = render(values).one("Ingress")["spec"]["rules"][0]["http"]["paths"]
+    assert [p["path"] for p in out_paths] == ["/charts"]
+    values["env"]["open"]["DISABLE_OCI"] = "false"
+    values["env"]["open"]["CONTEXT_PATH"] = ""
+    out_paths = render(values).one("Ingress")["spec"]["rules"][0]["http"]["paths"]
+    assert [p["path"] for p in out_paths] == ["/"]  # "/" already covers /v2
+
+
 def test_tls_with_client_certificates_probes_tcp(render) -> None:
     out = render({"tls": {"enabled": True, "secretName": "tls", "clientCA": False}})
     assert out.container["readinessProbe"]["httpGet"]["scheme"] == "HTTPS"

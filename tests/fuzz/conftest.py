@@ -6,6 +6,7 @@ import pytest
 import requests
 import schemathesis
 
+from tests.fuzz.ledger import BLOBS
 from tests.fuzz.ledger import CHARTS
 from tests.fuzz.ledger import LEDGER
 from tests.fuzz.ledger import SEEDED
@@ -25,7 +26,8 @@ def fuzz_storage(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture(scope="session")
 def fuzz_server(tmp_path_factory: pytest.TempPathFactory, fuzz_storage: str):
     """chartmuseum (gunicorn) on local storage, depth 1, basic auth, API on; one chart
-    stored in the tenant ``fuzz`` so that reads find something."""
+    stored in the tenant ``fuzz`` so that reads find something, and the registry blobs of
+    the pool's charts uploaded there so that pushes of them can succeed."""
     work = tmp_path_factory.mktemp("fuzz-server")
     args = [
         "--storage=local",
@@ -42,6 +44,16 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory, fuzz_storage: str):
         f"{server.url}/api/{repo}/charts", data=CHARTS[filename], auth=(USER, PASSWORD), timeout=30
     )
     assert seeded.status_code == 201, seeded.text
+    for digest, blob in BLOBS.items():
+        staged = requests.post(
+            f"{server.url}/v2/{repo}/fuzzchart/blobs/uploads/",
+            params={"digest": digest},
+            data=blob,
+            auth=(USER, PASSWORD),
+            timeout=30,
+        )
+        assert staged.status_code == 201, staged.text
+        LEDGER.blob_stored(repo, digest)
     yield server
     server.stop()
 

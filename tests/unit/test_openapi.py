@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
 import io
+import json
 import re
 
 import pytest
@@ -31,6 +33,13 @@ CONFIGS = {
     "context": {"context_path": "/cm/", "depth": 2},
     "no-api": {"disable_api": True, "depth": 1},
     "no-delete": {"disable_delete": True},
+    "no-oci": {"disable_oci": True, "depth": 1},
+    "no-oci-dynamic": {"disable_oci": True, "depth_dynamic": True, "context_path": "/cm"},
+    "no-api-no-delete-dynamic": {
+        "disable_api": True,
+        "disable_delete": True,
+        "depth_dynamic": True,
+    },
     "everything": {
         "enable_metrics": True,
         "web_template_path": "/nonexistent",
@@ -178,12 +187,13 @@ class Conformance:
         self.statuses.add((method, template, response.status_code))
         return response
 
-    def uncovered(self) -> set[tuple[str, str]]:
-        """Operations (HEAD twins aside) that no request of this session reached."""
+    def uncovered(self, registry: bool = False) -> set[tuple[str, str]]:
+        """Operations (HEAD twins aside) of the chart repository (or of the OCI registry)
+        that no request of this session reached."""
         reached = {(method.lower(), template) for method, template, _ in self.statuses}
         spec = self.schema.raw_schema["paths"]
         every = {(m, path) for path, item in spec.items() for m in item if m != "head"}
-        return every - reached
+        return {(m, p) for m, p in every - reached if p.startswith("/v2/") == registry}
 
     def _params(self, args: dict) -> dict:
         params = dict(args)
@@ -259,7 +269,159 @@ def test_responses_of_a_full_session_conform(make_app):
     assert call("DELETE", "/api/org/charts/mychart/0.1.0", **auth).status_code == 200
     assert call("DELETE", "/api/org/charts/mychart/0.1.0", **auth).status_code == 404
     assert call("DELETE", "/api/org/charts/two/1.0.0").status_code == 401
-    assert call.uncovered() == set()
+    assert call.uncovered() == set()  # the chart repository's operations (registry: below)
+
+
+# -- the OCI registry -----------------------------------------------------------------------------
+MANIFEST_TYPE = "application/vnd.oci.image.manifest.v1+json"
+
+
+def _sha256(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def _manifest(chart: bytes, config: bytes, prov: bytes | None = None) -> bytes:
+    layers = [{"mediaType": "application/vnd.cncf.helm.chart.content.v1.tar+gzip",
+               "digest": _sha256(chart), "size": len(chart)}]  # fmt: skip
+    if prov is not None:
+        layers.append({"mediaType": "application/vnd.cncf.helm.chart.provenance.v1.prov",
+                       "digest": _sha256(prov), "size": len(prov)})  # fmt: skip
+    body = {
+        "schemaVersion": 2,
+        "mediaType": MANIFEST_TYPE,
+        "config": {"mediaType": "application/vnd.cncf.helm.config.v1+json",
+                   "digest": _sha256(config), "size": len(config)},
+        "layers": layers,
+    }  # fmt: skip
+    return json.dumps(body).encode()
+
+
+def test_registry_routes_are_at_the_server_root():
+    paths = build_spec(normalise(Config(context_path="/cm", depth=2)))["paths"]
+    assert "/v2/" in paths and "/v2/{name}/manifests/{reference}" in paths
+    assert not [p for p in paths if p.startswith("/cm/v2")]
+    params = paths["/v2/{name}/blobs/uploads/{upload_id}"]["patch"]["parameters"]
+    assert [p["name"] for p in params] == ["name", "upload_id", "Content-Range"]
+    assert "exactly 2 tenant segments" in params[0]["description"]
+    no_oci = build_spec(normalise(Config(disable_oci=True)))["paths"]
+    assert not [p for p in no_oci if p.startswith("/v2")]
+    no_delete = build_spec(normalise(Config(disable_delete=True)))["paths"]
+    assert set(no_delete["/v2/{name}/manifests/{reference}"]) == {"get", "head", "put"}
+
+
+def test_registry_security_follows_auth_options():
+    bearer = {"bearer_auth": True, "auth_realm": "https://auth", "auth_service": "cm"}
+    paths = build_spec(normalise(Config(**bearer)))["paths"]
+    assert paths["/v2/"]["get"]["security"] == [{"bearerAuth": []}]  # any valid token
+    assert paths["/v2/_catalog"]["get"]["security"] == [{"bearerAuth": []}]
+    assert paths["/v2/{name}/tags/list"]["get"]["security"] == [{"bearerAuth": ["pull"]}]
+    push = paths["/v2/{name}/manifests/{reference}"]["put"]
+    assert push["security"] == [{"bearerAuth": ["push"]}]
+    assert push["responses"]["401"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/RegistryErrors"
+    }
+    anonymous = build_spec(normalise(Config(**AUTH, auth_anonymous_get=True)))["paths"]
+    assert anonymous["/v2/"]["get"]["security"] == []
+    assert anonymous["/v2/{name}/blobs/{digest}"]["get"]["security"] == []
+    assert "401" in anonymous["/v2/{name}/blobs/uploads/"]["post"]["responses"]
+
+
+def test_registry_session_conforms(make_app):
+    app = make_app(depth=1, max_upload_size=1_000_000, **AUTH)
+    call = Conformance(app, depth=1)
+    auth = {"headers": CREDENTIALS}
+    assert call("GET", "/v2/").status_code == 401
+    assert call("GET", "/v2/org/mychart/tags/list").status_code == 401
+    assert call("POST", "/v2/org/mychart/blobs/uploads/").status_code == 401
+    assert call("GET", "/v2/", **auth).status_code == 200
+    assert call("HEAD", "/v2/", **auth).status_code == 200
+    assert call("GET", "/v2/_catalog", **auth).get_json() == {"repositories": []}
+    stored = make_chart()
+    assert call("POST", "/api/org/charts", data=stored, **auth).status_code == 201
+    assert call("POST", "/api/org/charts", data=make_chart("b", "1.0.0"), **auth).status_code == 201
+    assert call("POST", "/api/org/prov", data=make_prov(), **auth).status_code == 201
+    page = call("GET", "/v2/_catalog?n=1", **auth)
+    assert page.get_json() == {"repositories": ["org/b"]} and "Link" in page.headers
+    assert call("GET", "/v2/_catalog?n=x", **auth).status_code == 400
+    assert call("GET", "/v2/org/mychart/tags/list?n=5&last=0", **auth).status_code == 200
+    assert call("GET", "/v2/org/missing/tags/list", **auth).status_code == 404
+    assert call("GET", "/v2/mychart/tags/list", **auth).status_code == 400  # depth 1
+    assert call("GET", "/v2/org/Upper/tags/list", **auth).status_code == 400
+    # pulls: manifests and blobs of a chart uploaded through the API
+    pulled = call("GET", "/v2/org/mychart/manifests/0.1.0", **auth)
+    assert pulled.status_code == 200
+    digest = pulled.headers["Docker-Content-Digest"]
+    assert call("GET", f"/v2/org/mychart/manifests/{digest}", **auth).status_code == 200
+    assert call("HEAD", "/v2/org/mychart/manifests/0.1.0", **auth).status_code == 200
+    assert call("GET", "/v2/org/mychart/manifests/9.9.9", **auth).status_code == 404
+    assert call("GET", "/v2/org/mychart/manifests/-bad", **auth).status_code == 400
+    assert call("GET", "/v2/org/mychart/manifests/sha256:00", **auth).status_code == 400
+    layers = pulled.get_json()["layers"]
+    for blob in (pulled.get_json()["config"], *layers):
+        assert call("GET", f"/v2/org/mychart/blobs/{blob['digest']}", **auth).status_code == 200
+    assert call("HEAD", f"/v2/org/mychart/blobs/{layers[0]['digest']}", **auth).status_code == 200
+    unknown = _sha256(b"nothing")
+    assert call("GET", f"/v2/org/mychart/blobs/{unknown}", **auth).status_code == 404
+    assert call("GET", "/v2/org/mychart/blobs/md5:00", **auth).status_code == 400
+    # a push: a chunked upload, a monolithic one, then the manifest
+    chart, config = make_chart("two", "1.0.0"), b'{"name":"two","version":"1.0.0"}'
+    started = call("POST", "/v2/org/two/blobs/uploads/", **auth)
+    assert started.status_code == 202
+    location = started.headers["Location"]
+    assert call("GET", location, **auth).status_code == 204
+    assert call("HEAD", location, **auth).status_code == 204
+    first = {"Content-Range": "0-9", **CREDENTIALS}
+    assert call("PATCH", location, data=chart[:10], headers=first).status_code == 202
+    again = call("PATCH", location, data=chart[:10], headers=first)
+    assert again.status_code == 416 and again.get_json()["errors"][0]["code"]
+    assert call("PUT", location, data=chart[10:], **auth).status_code == 400  # no digest
+    doomed = call("POST", "/v2/org/two/blobs/uploads/", **auth).headers["Location"]
+    wrong = call("PUT", f"{doomed}?digest={unknown}", data=b"x", **auth)
+    assert wrong.status_code == 400  # and the upload is dropped, as distribution does
+    assert call("GET", doomed, **auth).status_code == 404
+    done = call("PUT", f"{location}?digest={_sha256(chart)}", data=chart[10:], **auth)
+    assert done.status_code == 201
+    assert call("GET", location, **auth).status_code == 404
+    assert call("PATCH", location, data=b"x", **auth).status_code == 404
+    mono = f"/v2/org/two/blobs/uploads/?digest={_sha256(config)}"
+    assert call("POST", mono, data=config, **auth).status_code == 201
+    assert call("POST", "/v2/org/two/blobs/uploads/", data=b"x", **auth).status_code == 400
+    assert call("POST", f"/v2/org/two/blobs/uploads/?digest={unknown}", data=b"x",
+                **auth).status_code == 400  # fmt: skip
+    mount = f"/v2/org/two/blobs/uploads/?mount={layers[0]['digest']}&from=org/mychart"
+    assert call("POST", mount, **auth).status_code == 201
+    assert call("POST", "/v2/org/two/blobs/uploads/", data=b"x" * 1_100_000,
+                **auth).status_code == 413  # fmt: skip
+    cancelled = call("POST", "/v2/org/two/blobs/uploads/", **auth).headers["Location"]
+    assert call("DELETE", cancelled, **auth).status_code == 204
+    assert call("DELETE", cancelled, **auth).status_code == 404
+    manifest, put = _manifest(chart, config), {"content_type": MANIFEST_TYPE, **auth}
+    assert call("PUT", "/v2/org/two/manifests/1.0.0", data=b"{}", **put).status_code == 400
+    missing = _manifest(chart, config, make_prov("two", "1.0.0"))
+    assert call("PUT", "/v2/org/two/manifests/1.0.0", data=missing, **put).status_code == 400
+    pushed = call("PUT", "/v2/org/two/manifests/1.0.0", data=manifest, **put)
+    assert pushed.status_code == 201
+    by_digest = f"/v2/org/two/manifests/{pushed.headers['Docker-Content-Digest']}"
+    assert call("PUT", by_digest, data=manifest, **put).status_code == 201  # same push again
+    assert call("GET", by_digest, **auth).data == manifest
+    other = make_chart("two", "1.0.0", description="changed")
+    assert call("POST", f"/v2/org/two/blobs/uploads/?digest={_sha256(other)}", data=other,
+                **auth).status_code == 201  # fmt: skip
+    conflict = call("PUT", "/v2/org/two/manifests/1.0.0", data=_manifest(other, config), **put)
+    assert conflict.status_code == 409
+    assert call("DELETE", by_digest, **auth).status_code == 202
+    assert call("DELETE", by_digest, **auth).status_code == 404
+    assert call.uncovered(registry=True) == set()
+
+
+def test_read_only_registry_conforms(make_app):
+    call = Conformance(make_app(disable_api=True))
+    assert call("GET", "/v2/_catalog").status_code == 200
+    assert call("PUT", "/v2/mychart/manifests/0.1.0", data=b"{}").status_code == 405
+    assert call("POST", "/v2/mychart/blobs/uploads/").status_code == 405
+    upload = "/v2/mychart/blobs/uploads/" + "0" * 32
+    for method in ("GET", "PATCH", "PUT", "DELETE"):
+        assert call(method, upload).status_code == 405
 
 
 def test_optional_routes_conform(make_app, tmp_path):
