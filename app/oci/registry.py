@@ -328,10 +328,23 @@ class Registry:
             "config": base64.b64encode(config).decode(),
         }
         path = layout.manifest(name.tenant, name.chart, tag)
+        data = json.dumps(record).encode()
         try:
-            self.repository.backend.put_object(path, json.dumps(record).encode())
+            if self._unchanged(path, data):  # Helm pushes by digest, then by tag
+                return
+            self.repository.backend.put_object(path, data)
         except StorageError as exc:
             raise storage_failure(exc) from exc
+
+    def _unchanged(self, path: str, data: bytes) -> bool:
+        """Whether the object at ``path`` already holds ``data``."""
+        info = self.repository.backend.stat_object(path)
+        if info is None or info.size != len(data):
+            return False
+        try:
+            return self.repository.backend.get_object(path).content == data
+        except ObjectNotFound:
+            return False
 
     # -- storage -------------------------------------------------------------------------------
     def _stat(self, path: str) -> ObjectInfo | None:
