@@ -32,6 +32,21 @@ from app.index.wire import Snapshot
 
 COMPACT_BYTES = 512 * 1024
 
+# Lock files held right now by this process. A flock belongs to the open file description,
+# which a forked child shares: a lock held by a background thread when gunicorn forks a
+# worker would stay held by the child's copy forever. The child closes its copies.
+_held: set[int] = set()
+
+
+def _close_inherited_locks() -> None:
+    for fd in list(_held):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _held.clear()
+
+
+os.register_at_fork(after_in_child=_close_inherited_locks)
+
 
 class FileChangeLogs(ChangeLogs):
     """Change logs as folders under a cache directory (one instance, many workers)."""
@@ -90,10 +105,12 @@ class FileChangeLog(ChangeLog):
             fd = self._open_lock()
         except OSError as exc:
             raise StateUnavailable(f"cannot open the index state lock: {exc.strerror}") from exc
+        _held.add(fd)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield
         finally:
+            _held.discard(fd)
             os.close(fd)
 
     def _open_lock(self) -> int:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
+import threading
 
 from app.index.changelog_files import FileChangeLogs
 from app.index.engine import IndexEngine
@@ -86,3 +88,31 @@ def test_fork_shares_state_both_ways(tmp_path) -> None:
     os.waitpid(pid, 0)
     assert status == b"\0"
     assert set(parent.read("").entries) == {"parent-0.1.0.tgz", "child-0.1.0.tgz"}
+
+
+def test_a_fork_while_a_thread_holds_the_lock_does_not_keep_it(tmp_path) -> None:
+    """gunicorn forks while the master's background writer may hold a repository's lock."""
+    log = FileChangeLogs(os.path.join(str(tmp_path), "cache")).for_repo("")
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with log._acquire():
+            held.set()
+            release.wait(30)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert held.wait(30)
+    pid = os.fork()
+    if pid == 0:  # the child waits for the lock the parent's thread is about to release
+        code = 1
+        try:
+            signal.alarm(20)
+            with log._acquire():
+                code = 0
+        finally:
+            os._exit(code)
+    release.set()
+    thread.join(30)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
