@@ -10,13 +10,25 @@ from typing import Any
 
 LOGGER = "chartmuseum"
 
+# the encoders json.dumps would build for each record, built once
+_console_fields = json.JSONEncoder(ensure_ascii=False, default=str).encode
+_json_line = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+
+# (second, its local "YYYY-mm-ddTHH:MM:SS", its zone): records mostly share their second
+_last_second: tuple[int, str, str] = (-1, "", "")
+
 
 def _timestamp(created: float) -> str:
-    local = time.localtime(created)
+    global _last_second
+    second, text, zone = _last_second
+    if int(created) != second:
+        local = time.localtime(created)
+        zone = time.strftime("%z", local)
+        zone = "Z" if zone in ("+0000", "-0000") else zone
+        text = time.strftime("%Y-%m-%dT%H:%M:%S", local)
+        _last_second = (int(created), text, zone)
     millis = int((created % 1) * 1000)
-    zone = time.strftime("%z", local)
-    zone = "Z" if zone in ("+0000", "-0000") else zone
-    return time.strftime("%Y-%m-%dT%H:%M:%S", local) + f".{millis:03d}{zone}"
+    return f"{text}.{millis:03d}{zone}"
 
 
 def _level(record: logging.LogRecord) -> str:
@@ -30,7 +42,7 @@ class ConsoleFormatter(logging.Formatter):
         fields: dict[str, Any] = getattr(record, "fields", {}) or {}
         line = f"{_timestamp(record.created)}\t{_level(record)}\t{record.getMessage()}"
         if fields:
-            line += "\t" + json.dumps(fields, ensure_ascii=False, default=str)
+            line += "\t" + _console_fields(fields)
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
         return line
@@ -48,7 +60,7 @@ class JsonFormatter(logging.Formatter):
         data.update(getattr(record, "fields", {}) or {})
         if record.exc_info:
             data["error"] = self.formatException(record.exc_info)
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
+        return _json_line(data)
 
 
 def setup_logging(debug: bool, as_json: bool) -> logging.Logger:

@@ -22,7 +22,6 @@ from typing import Any
 
 from flask import Flask
 from flask import Response
-from flask import g
 from flask import request
 from prometheus_client import CollectorRegistry
 from prometheus_client import Counter
@@ -33,6 +32,7 @@ from prometheus_flask_exporter import PrometheusMetrics
 from prometheus_flask_exporter.multiprocess import GunicornInternalPrometheusMetrics
 
 from app.index.engine import IndexEngine
+from app.pipeline import request_started
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 METRICS_PATH = "/metrics"  # at the server root, whatever the context path
@@ -41,6 +41,7 @@ _PARAM = re.compile(r"<(?:[^:>]+:)?([^>]+)>")
 View = Callable[..., Any]
 
 
+@functools.cache  # one per route of the app
 def route_template(rule: str) -> str:
     """``/api/<repo(depth=1):repo>/charts/<name>`` → ``/api/:repo/charts/:name``."""
     return _PARAM.sub(r":\1", rule)
@@ -83,7 +84,7 @@ class Metrics:
             return
         labels = (str(response.status_code), request.method, route_template(request.url_rule.rule))
         self.requests.labels(*labels).inc()
-        self.latency.labels(*labels).observe(time.perf_counter() - g.get("started", 0.0))
+        self.latency.labels(*labels).observe(time.perf_counter() - request_started())
         self.request_size.observe(request.content_length or 0)
         self.response_size.observe(response.content_length or 0)
 

@@ -1,15 +1,26 @@
-"""What happens around every request: request id, access log, CORS, body size limit."""
+"""What happens around every request: request id, access log, CORS, body size limit.
+
+This runs on every request, the cheapest ones included (``/health``, a cached
+``index.yaml``), so it is a WSGI middleware rather than Flask hooks: it numbers the request
+and gives it its id on the way in, and adds the headers and writes the access log when the
+application starts its response (Flask's request context is still active then). It reads
+what it needs from the WSGI environ, and builds a log record only when its level is enabled.
+"""
 
 from __future__ import annotations
 
 import itertools
 import logging
 import time
+from collections.abc import Callable
+from collections.abc import Iterable
+from typing import Any
 
 from flask import Flask
-from flask import Response
 from flask import g
+from flask import has_app_context
 from flask import request
+from werkzeug.wsgi import get_path_info
 
 from app.bodylimit import limit_bodies
 from app.options import Config
@@ -18,13 +29,31 @@ from app.requestid import request_id
 
 log = logging.getLogger("chartmuseum")
 
+STARTED = "chartmuseum.started"
+"""The environ key of the request's arrival time (``time.perf_counter``)."""
+
+_REQUEST_ID = "HTTP_X_REQUEST_ID"  # the X-Request-Id header in the WSGI environ
+_HEALTH = "/health"
+_LOGGED = (200, 201, 202, 204, 304)  # logged at INFO (202, 204: registry); 404 WARNING, rest ERROR
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
 
 def client_ip() -> str:
     """First X-Forwarded-For address, then X-Real-IP, then the peer address."""
-    forwarded = request.headers.get("X-Forwarded-For", "")
+    return _client_ip(request.environ)
+
+
+def request_started() -> float:
+    """When the current request arrived (``time.perf_counter``)."""
+    return float(request.environ.get(STARTED, 0.0))
+
+
+def _client_ip(environ: dict[str, Any]) -> str:
+    forwarded = environ.get("HTTP_X_FORWARDED_FOR", "")
     if forwarded:
-        return forwarded.split(",")[0].strip()
-    return request.headers.get("X-Real-IP", "") or request.remote_addr or ""
+        return str(forwarded).split(",")[0].strip()
+    return str(environ.get("HTTP_X_REAL_IP", "") or environ.get("REMOTE_ADDR") or "")
 
 
 def _latency(seconds: float, as_integer: bool) -> str | int:
@@ -40,49 +69,81 @@ def _latency(seconds: float, as_integer: bool) -> str | int:
     return f"{nanos / 1e9:g}s"
 
 
+def _path(environ: dict[str, Any]) -> str:
+    """The request path exactly as Flask's ``request.path`` reads it."""
+    return "/" + get_path_info(environ).lstrip("/")
+
+
 def init_pipeline(app: Flask, config: Config) -> None:
-    """Install the request hooks on ``app``."""
-    counter = itertools.count(1)
-    app.wsgi_app = limit_bodies(app.wsgi_app, config.max_upload_size)  # type: ignore[method-assign]
-
-    @app.before_request
-    def _start() -> None:
-        g.started = time.perf_counter()
-        g.count = next(counter)
-        g.request_id = request_id(request.headers.get(HEADER))
-        if config.log_health or not request.path.endswith("/health"):
-            fields = {"reqID": g.request_id}
-            log.debug(f"[{g.count}] Incoming request: {request.path}", extra={"fields": fields})
-
-    @app.after_request
-    def _finish(response: Response) -> Response:
-        response.headers[HEADER] = g.get("request_id") or request_id(None)
-        if config.cors_alloworigin and _is_api_path(config.context_path):
-            response.headers["Access-Control-Allow-Origin"] = config.cors_alloworigin
-        _log_request(response.status_code, config)
-        return response
+    """Wrap ``app``'s WSGI application: request ids, access log, CORS, body size limit."""
+    limited = limit_bodies(app.wsgi_app, config.max_upload_size)
+    app.wsgi_app = Pipeline(limited, config)  # type: ignore[method-assign]
 
 
-def _is_api_path(context_path: str) -> bool:
-    path = request.path[len(context_path) :] if context_path else request.path
-    return path.startswith("/api/") and not path.endswith((".yaml", ".tgz", ".prov"))
+class Pipeline:
+    """The middleware around every request (see the module's description)."""
 
+    def __init__(self, wsgi_app: WSGIApp, config: Config) -> None:
+        self.wsgi_app = wsgi_app
+        self.config = config
+        self._counter = itertools.count(1)
 
-def _log_request(status: int, config: Config) -> None:
-    if status in (200, 201, 202, 204, 304):  # 202/204: the registry's uploads and status
-        if request.path.endswith("/health") and not config.log_health:
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        started = environ[STARTED] = time.perf_counter()
+        count = next(self._counter)
+        req_id = request_id(environ.get(_REQUEST_ID))
+        if log.isEnabledFor(logging.DEBUG):
+            self._log_incoming(environ, count, req_id)
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            headers = _with_header(headers, HEADER, req_id)
+            cors = self.config.cors_alloworigin
+            if cors and _is_api_path(_path(environ), self.config.context_path):
+                headers = _with_header(headers, "Access-Control-Allow-Origin", cors)
+            self._log_served(environ, int(status[:3]), started, count, req_id)
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, start)
+
+    def _log_incoming(self, environ: dict[str, Any], count: int, req_id: str) -> None:
+        path = _path(environ)
+        if self.config.log_health or not path.endswith(_HEALTH):
+            fields = {"reqID": req_id}
+            log.debug(f"[{count}] Incoming request: {path}", extra={"fields": fields})
+
+    def _log_served(
+        self, environ: dict[str, Any], status: int, started: float, count: int, req_id: str
+    ) -> None:
+        if status in _LOGGED:
+            level = logging.INFO
+        else:
+            level = logging.WARNING if status == 404 else logging.ERROR
+        if not log.isEnabledFor(level):
             return
-        level = logging.INFO
-    else:
-        level = logging.WARNING if status == 404 else logging.ERROR
-    started = g.get("started", time.perf_counter())
-    fields = {
-        "path": request.path,
-        "comment": g.get("comment", ""),
-        "clientIP": client_ip(),
-        "method": request.method,
-        "statusCode": status,
-        "latency": _latency(time.perf_counter() - started, config.log_latency_integer),
-        "reqID": g.get("request_id", ""),
-    }
-    log.log(level, f"[{g.get('count', 0)}] Request served", extra={"fields": fields})
+        path = _path(environ)
+        if level == logging.INFO and not self.config.log_health and path.endswith(_HEALTH):
+            return
+        fields = {
+            "path": path,
+            "comment": g.get("comment", "") if has_app_context() else "",
+            "clientIP": _client_ip(environ),
+            "method": environ.get("REQUEST_METHOD", "GET").upper(),
+            "statusCode": status,
+            "latency": _latency(time.perf_counter() - started, self.config.log_latency_integer),
+            "reqID": req_id,
+        }
+        log.log(level, f"[{count}] Request served", extra={"fields": fields})
+
+
+def _with_header(headers: list[tuple[str, str]], name: str, value: str) -> list[tuple[str, str]]:
+    """``headers`` with ``name`` set to ``value`` (replacing any value it had)."""
+    lower = name.lower()
+    if any(key.lower() == lower for key, _ in headers):
+        headers = [(key, val) for key, val in headers if key.lower() != lower]
+    headers.append((name, value))
+    return headers
+
+
+def _is_api_path(path: str, context_path: str) -> bool:
+    path = path[len(context_path) :] if context_path else path
+    return path.startswith("/api/") and not path.endswith((".yaml", ".tgz", ".prov"))

@@ -1,23 +1,42 @@
-"""What the Helm client fetches: ``index.yaml`` and the packages with their ``.prov`` files."""
+"""What the Helm client fetches: ``index.yaml`` and the packages with their ``.prov`` files.
+
+Both are answered from files when they are files (the rendered index in the cache folder,
+packages on local storage), through the server's ``wsgi.file_wrapper``: gunicorn then sends
+them with ``sendfile(2)``, without copying them through Python.
+"""
 
 from __future__ import annotations
+
+import functools
 
 from flask import Blueprint
 from flask import Response
 from flask import request
+from werkzeug.http import parse_accept_header
 
 from app.auth import PULL
 from app.auth import requires
 from app.errors import NotFound
+from app.http import file_response
+from app.index.chart_index import RenderedIndex
+from app.names import check_file_name
 from app.options import Config
 from app.services import current_repo
 from app.services import services
+from backends.base import StorageBackend
 
 INDEX_TYPE = "application/x-yaml"
 
 
+@functools.lru_cache(maxsize=256)
+def _accepts_gzip(accept_encoding: str | None) -> bool:
+    """Whether an ``Accept-Encoding`` value takes gzip (werkzeug's reading of it; clients
+    send few distinct values, so each is parsed once)."""
+    return parse_accept_header(accept_encoding)["gzip"] > 0
+
+
 def _wants_gzip() -> bool:
-    return request.accept_encodings["gzip"] > 0
+    return _accepts_gzip(request.environ.get("HTTP_ACCEPT_ENCODING"))
 
 
 @requires(PULL)
@@ -31,10 +50,33 @@ def index_yaml() -> Response:
         return Response(status=304, headers=headers)
     if gzipped:
         headers["Content-Encoding"] = "gzip"
-        body = rendered.gzipped()
-    else:
-        body = rendered.body
+    response = _index_file_response(rendered, gzipped, headers)
+    if response is not None:
+        return response
+    body = rendered.gzipped() if gzipped else rendered.body
     return Response(body, headers=headers, content_type=INDEX_TYPE)
+
+
+def _index_file_response(
+    rendered: RenderedIndex, gzipped: bool, headers: dict[str, str]
+) -> Response | None:
+    """The index sent from its file; None when it can only be sent from memory."""
+    for _ in range(2):  # a file another worker removed meanwhile is written again, once
+        path = rendered.file(gzipped)
+        if path is None:
+            return None
+        try:
+            return file_response(path, INDEX_TYPE, headers)
+        except OSError:
+            rendered.forget(gzipped, path)
+    return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _storage_path(backend: StorageBackend, repo: str, filename: str) -> str:
+    """:func:`app.names.check_file_name`, remembered for the names downloaded most (the
+    answer depends on nothing else; a refused name raises, and is not remembered)."""
+    return check_file_name(backend, repo, filename)
 
 
 @requires(PULL)
@@ -46,7 +88,14 @@ def package(filename: str) -> Response:
         content_type = "application/x-tar"
     else:
         raise NotFound("unsupported file extension")
-    body = services().repository.read(current_repo(), filename)
+    repository, repo = services().repository, current_repo()
+    local = repository.backend.local_file(_storage_path(repository.backend, repo, filename))
+    if local is not None:
+        try:
+            return file_response(local, content_type)
+        except OSError:
+            pass  # removed or unreadable since: answered as from any other store
+    body = repository.read(repo, filename)
     return Response(body, content_type=content_type)
 
 

@@ -24,8 +24,13 @@ from typing import TypeVar
 from app.gocompat.json_encoding import go_json
 from app.index import render
 from app.index.entry import IndexEntry
+from app.index.served import ServedFolder
 
 _RUNS = re.compile(r"\d+|\D")
+
+WRITE_ON_REQUEST = 2
+"""A worker writes a rendered version's file at this request for it (and sends the first
+ones from memory), so versions replaced before they are read again cost no disk writes."""
 
 
 def chart_order(name: str) -> tuple[object, ...]:
@@ -62,12 +67,20 @@ def _locked(
 
 @dataclass
 class RenderedIndex:
-    """The serialised index as served: plain bytes, lazily gzipped, and its ETag."""
+    """The serialised index as served: plain bytes, lazily gzipped, and its ETag.
+
+    With a :class:`~app.index.served.ServedFolder` (``files``), each form is also a file,
+    written once per version (:meth:`file`), so it can be sent by the kernel.
+    """
 
     body: bytes
     etag: str
+    files: ServedFolder | None = None
     _gzip: bytes | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _paths: dict[bool, str | None] = field(default_factory=dict)
+    _asked: dict[bool, int] = field(default_factory=dict)
+    _files_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def gzipped(self) -> bytes:
         """Gzip of :attr:`body`, computed on first use and kept."""
@@ -76,13 +89,60 @@ class RenderedIndex:
                 self._gzip = gzip.compress(self.body, compresslevel=6, mtime=0)
             return self._gzip
 
+    def file(self, gzipped: bool) -> str | None:
+        """The path of a file holding :attr:`body` (or its gzip): one another worker wrote,
+        else written at the :data:`WRITE_ON_REQUEST`-th request for it.
+
+        :returns: None when the bytes are to be served from memory: no folder, not written
+            yet, or it could not be written (not retried for this version).
+        """
+        if self.files is None:
+            return None
+        path = self._paths.get(gzipped, "")
+        if path != "":
+            return path
+        with self._files_lock:
+            if gzipped in self._paths:
+                return self._paths[gzipped]
+            asked = self._asked[gzipped] = self._asked.get(gzipped, 0) + 1
+            if asked < WRITE_ON_REQUEST:
+                found = self._existing(gzipped)
+                if found is not None:
+                    self._paths[gzipped] = found
+                return found
+            self._paths[gzipped] = self._materialize(gzipped)
+            return self._paths[gzipped]
+
+    def forget(self, gzipped: bool, path: str) -> None:
+        """``path`` could not be opened (removed by another worker's cleanup): the next
+        :meth:`file` writes it again."""
+        with self._files_lock:
+            if self._paths.get(gzipped) == path:
+                del self._paths[gzipped]
+
+    def _existing(self, gzipped: bool) -> str | None:
+        assert self.files is not None
+        return self.files.existing(self.etag, gzipped, None if gzipped else len(self.body))
+
+    def _materialize(self, gzipped: bool) -> str | None:
+        assert self.files is not None
+        if gzipped:
+            return self.files.materialize(self.etag, True, self.gzipped)
+        return self.files.materialize(self.etag, False, lambda: self.body, len(self.body))
+
 
 class ChartIndex:
-    """One repository's entries keyed by stored file name, grouped per chart, newest first."""
+    """One repository's entries keyed by stored file name, grouped per chart, newest first.
 
-    def __init__(self, context_path: str = "", json_index: bool = False) -> None:
+    :param files: where each rendered version is also written as files (None: memory only).
+    """
+
+    def __init__(
+        self, context_path: str = "", json_index: bool = False, files: ServedFolder | None = None
+    ) -> None:
         self.context_path = context_path
         self.json_index = json_index
+        self.files = files
         self._lock = threading.RLock()
         self.entries: dict[str, IndexEntry] = {}
         self.charts: dict[str, list[IndexEntry]] = {}
@@ -186,7 +246,7 @@ class ChartIndex:
             else:
                 body = self._render_yaml()
                 tag = self._yaml_tag()
-            self._rendered = RenderedIndex(body, '"' + tag.hexdigest() + '"')
+            self._rendered = RenderedIndex(body, '"' + tag.hexdigest() + '"', self.files)
             self._stale = False
         return self._rendered
 

@@ -28,6 +28,7 @@ from app.index.entry import IndexEntry
 from app.index.memo import PackageMemo
 from app.index.replica import RepoReplica
 from app.index.scan import StorageScanner
+from app.index.served import ServedFolder
 from app.index.statefile import load_statefile
 from app.index.statefile import save_statefile
 from app.index.wire import JournalEvent
@@ -85,15 +86,22 @@ class IndexEngine:
         self._replicas: dict[str, RepoReplica] = {}
         self._lock = threading.Lock()
 
-    def _new_index(self) -> ChartIndex:
-        return ChartIndex(self.settings.context_path, self.settings.json_index)
+    def _new_index(self, repo: str | None) -> ChartIndex:
+        """An empty index of ``repo`` whose rendered versions are also files in the cache
+        folder. ``repo`` is None for a repository that does not exist: its index is served
+        from memory only, so reads of arbitrary URLs create no files."""
+        settings = self.settings
+        files = None
+        if repo is not None:
+            files = ServedFolder.for_repo(settings.cache_dir, repo, settings.json_index)
+        return ChartIndex(settings.context_path, settings.json_index, files)
 
     def replica(self, repo: str) -> RepoReplica:
         """This worker's replica of ``repo`` (created on first use, not yet loaded)."""
         with self._lock:
             replica = self._replicas.get(repo)
             if replica is None:
-                replica = RepoReplica(repo, self.logs.for_repo(repo), self._new_index())
+                replica = RepoReplica(repo, self.logs.for_repo(repo), self._new_index(repo))
                 self._replicas[repo] = replica
             return replica
 
@@ -115,7 +123,7 @@ class IndexEngine:
 
     def _empty(self, repo: str) -> RepoReplica:
         """An unregistered, empty replica for reads of repositories that do not exist."""
-        index = self._new_index()
+        index = self._new_index(None)
         index.set_generated(now_generated())
         return RepoReplica(repo, self.logs.for_repo(repo), index, loaded=True)
 
@@ -246,7 +254,7 @@ class IndexEngine:
         if snap is None or snap.url_base != self.settings.url_base:
             self._build(replica)
             return
-        replica.index = self._new_index()
+        replica.index = self._new_index(replica.repo)
         replica.index.load_ordered(snap.entries)
         replica.index.set_generated(snap.generated)
         replica.seq, replica.token = snap.seq, snap.token
@@ -258,7 +266,7 @@ class IndexEngine:
 
     def _build(self, replica: RepoReplica) -> None:
         """Cold start: seed from index-cache.yaml when present, then reconcile with storage."""
-        replica.index = self._new_index()
+        replica.index = self._new_index(replica.repo)
         if self.settings.statefiles:
             for entry in load_statefile(self.backend, replica.repo, self.settings.url_base):
                 replica.index.put(entry)

@@ -14,6 +14,9 @@ its semantics are unchanged. Deadlines:
 * ``--write-timeout``: the whole response, from its first byte; a client that stops reading
   is cut off and the thread freed.
 * gunicorn's ``keepalive``: idle time between two requests on one connection.
+
+Responses are written through :class:`~app.worker.sockets.DeadlineSocket`: files with
+``sendfile(2)``, and a response head together with what follows it.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import contextlib
 import errno
 import heapq
 import itertools
+import math
 import selectors
 import socket
 import time
@@ -46,7 +50,9 @@ from app.worker.replies import error_reply
 from app.worker.replies import head_request_id
 from app.worker.replies import log_reply
 from app.worker.replies import timeout_reply
+from app.worker.sockets import BlockFileWrapper
 from app.worker.sockets import DeadlineSocket
+from app.worker.sockets import with_file_wrapper
 from app.worker.spool import MemoryBudget
 from app.worker.spool import Spool
 
@@ -54,6 +60,7 @@ CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 PUMP_LIMIT = 1 << 20  # bytes read from one connection before the others get their turn
 LINGER_SECONDS = 2.0  # how long a closing connection may still send (RFC 9112 section 9.6)
 LINGER_BYTES = 64 * 1024
+HEARTBEAT_SECONDS = 1.0  # at most one heartbeat (a utime of the worker's file) per interval
 
 
 @dataclass
@@ -68,6 +75,11 @@ class _Exchange:
 class BufferingWorker(ThreadWorker):  # type: ignore[misc]
     """A ``gthread`` worker whose threads never wait for a client's request bytes."""
 
+    wsgi: Any
+    """The application (set by gunicorn's ``load_wsgi``)."""
+    last_beat = -math.inf
+    """When :meth:`notify` last told the arbiter (``time.monotonic``)."""
+
     @classmethod
     def check_config(cls, cfg: Any, log: Any) -> None:
         super().check_config(cfg, log)
@@ -76,6 +88,8 @@ class BufferingWorker(ThreadWorker):  # type: ignore[misc]
 
     def run(self) -> None:
         self.limits = Limits.of(self.wsgi)
+        if self.cfg.is_ssl or self.cfg.sendfile is False:  # files are written block by block
+            self.wsgi = with_file_wrapper(self.wsgi, BlockFileWrapper)
         self.budget = MemoryBudget(MEMORY_BUDGET)
         self.tls = ssl_context(self.cfg) if self.cfg.is_ssl else None
         if self.tls is not None:
@@ -85,6 +99,15 @@ class BufferingWorker(ThreadWorker):  # type: ignore[misc]
         self.sequence = itertools.count()
         self.stopping = False
         super().run()
+
+    def notify(self) -> None:
+        """Tell the arbiter this worker is alive, at most once per :data:`HEARTBEAT_SECONDS`
+        (a quarter of gunicorn's ``timeout`` if that is shorter): gunicorn's loop calls this
+        once per event batch, a system call per request."""
+        now = time.monotonic()
+        if now - self.last_beat >= min(HEARTBEAT_SECONDS, self.timeout / 4):
+            self.last_beat = now
+            super().notify()
 
     # main thread: connections and their requests
 
@@ -110,6 +133,7 @@ class BufferingWorker(ThreadWorker):  # type: ignore[misc]
     def wait_for_and_dispatch_events(self, timeout: float) -> None:
         if not self.alive and not self.stopping:
             self._stop_idle()
+        self._drop_stale_timers()
         if self.timers:
             timeout = max(0.0, min(timeout, self.timers[0][0] - time.monotonic()))
         super().wait_for_and_dispatch_events(timeout)
@@ -190,7 +214,8 @@ class BufferingWorker(ThreadWorker):  # type: ignore[misc]
         return True
 
     def _await_next(self, conn: Connection) -> None:
-        conn.sock.setblocking(False)
+        if conn.sock.gettimeout() != 0.0:  # a TLS response set a timeout
+            conn.sock.setblocking(False)
         conn.intake = self._new_intake(conn)
         conn.idle = True
         carry, conn.carry = conn.carry, b""
@@ -226,6 +251,15 @@ class BufferingWorker(ThreadWorker):  # type: ignore[misc]
         conn.deadline, conn.timer = when, next(self.sequence)
         if when != float("inf"):
             heapq.heappush(self.timers, (when, conn.timer, conn))
+
+    def _drop_stale_timers(self) -> None:
+        """Pop replaced or cleared deadlines off the top of the heap (they are left in it
+        when replaced), so that the loop never wakes up for one: two per request."""
+        while self.timers:
+            _, timer, conn = self.timers[0]
+            if conn.timer == timer and conn in self.conns:
+                return
+            heapq.heappop(self.timers)
 
     def _expire(self) -> None:
         now = time.monotonic()
@@ -305,6 +339,7 @@ class BufferingWorker(ThreadWorker):  # type: ignore[misc]
         try:
             request = intake.parse()
             served = self.handle_request(request, _Exchange(sock, conn.client, conn.server))
+            sock.flush()
             return bool(served) and intake.complete
         except StopIteration:
             return False
@@ -326,5 +361,7 @@ class BufferingWorker(ThreadWorker):  # type: ignore[misc]
         log_reply(status, message, req, addr, req_id)
         try:
             client.sendall(error_reply(status, reason, message, req_id))
+            if isinstance(client, DeadlineSocket):
+                client.flush()
         except OSError:
             self.log.debug("Failed to send error message.")

@@ -1,0 +1,132 @@
+"""The request pipeline (a WSGI middleware): request ids, the access log in ChartMuseum's
+shape and levels, CORS, and no log record built for a level that is off."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+
+from tests.helpers import make_chart
+
+FIELDS = ["path", "comment", "clientIP", "method", "statusCode", "latency", "reqID"]
+
+
+class Keep(logging.Handler):
+    """Keeps the records it is handed."""
+
+    def __init__(self, seen: list[logging.LogRecord]) -> None:
+        super().__init__()
+        self.seen = seen
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.seen.append(record)
+
+
+def served(seen: list[logging.LogRecord]) -> list[logging.LogRecord]:
+    return [r for r in seen if r.getMessage().endswith("Request served")]
+
+
+@pytest.fixture
+def logged(
+    make_app: Callable[..., Flask],
+) -> Iterator[Callable[..., tuple[Flask, list[logging.LogRecord]]]]:
+    """Builds an app and collects what the ``chartmuseum`` logger writes for it."""
+    logger = logging.getLogger("chartmuseum")
+    handlers: list[logging.Handler] = []
+
+    def build(**options: object) -> tuple[Flask, list[logging.LogRecord]]:
+        app = make_app(**options)  # configures the logger (its handlers are replaced)
+        seen: list[logging.LogRecord] = []
+        handlers.append(Keep(seen))
+        logger.addHandler(handlers[-1])
+        return app, seen
+
+    yield build
+    for handler in handlers:
+        logger.removeHandler(handler)
+
+
+def test_the_access_log_has_chartmuseums_fields_levels_and_ids(logged) -> None:
+    app, seen = logged()
+    client = app.test_client()
+    assert client.post("/api/charts", data=make_chart("alpha")).status_code == 201
+    seen.clear()
+    ok = client.get("/index.yaml", headers={"X-Forwarded-For": "203.0.113.7, 10.0.0.1"})
+    missing = client.get("/charts/nothere-1.0.0.tgz", headers={"X-Real-IP": "198.51.100.2"})
+    bad = client.get("/charts/.cm-tmp-x.tgz")
+    lines = served(seen)
+    assert [r.levelno for r in lines] == [logging.INFO, logging.WARNING, logging.ERROR]
+    assert [r.fields["statusCode"] for r in lines] == [200, 404, 400]  # type: ignore[attr-defined]
+    first = lines[0].fields  # type: ignore[attr-defined]
+    assert list(first) == FIELDS
+    assert first["path"] == "/index.yaml" and first["method"] == "GET"
+    assert first["clientIP"] == "203.0.113.7" and first["comment"] == ""
+    assert str(first["latency"]).endswith(("ns", "µs", "ms", "s"))
+    assert lines[1].fields["clientIP"] == "198.51.100.2"  # type: ignore[attr-defined]
+    for line, response in zip(lines, (ok, missing, bad), strict=True):
+        assert line.fields["reqID"] == response.headers["X-Request-Id"]  # type: ignore[attr-defined]
+        assert response.headers.getlist("X-Request-Id") == [response.headers["X-Request-Id"]]
+    numbers = [int(r.getMessage()[1:].split("]")[0]) for r in lines]
+    assert numbers == sorted(numbers) and len(set(numbers)) == 3
+
+
+def test_request_ids_are_echoed_when_valid_and_made_up_otherwise(make_app) -> None:
+    client = make_app().test_client()
+    assert (
+        client.get("/health", headers={"X-Request-Id": "abc-123"}).headers["X-Request-Id"]
+        == "abc-123"
+    )
+    for sent in ({}, {"X-Request-Id": " padded "}):
+        made = client.get("/health", headers=sent).headers["X-Request-Id"]
+        assert uuid.UUID(made).version == 4 and str(uuid.UUID(made)) == made
+
+
+def test_health_is_logged_only_with_log_health(logged) -> None:
+    app, seen = logged()
+    app.test_client().get("/health")
+    assert not served(seen)
+    app, seen = logged(log_health=True, log_latency_integer=True)
+    app.test_client().get("/health")
+    (line,) = served(seen)
+    assert line.fields["path"] == "/health"  # type: ignore[attr-defined]
+    assert isinstance(line.fields["latency"], int)  # type: ignore[attr-defined]
+
+
+def test_debug_logs_each_incoming_request(logged) -> None:
+    app, seen = logged(debug=True)
+    response = app.test_client().get("/index.yaml")
+    incoming, done = [r.getMessage() for r in seen][-2:]
+    assert incoming.endswith("Incoming request: /index.yaml") and done.endswith("Request served")
+    assert seen[-2].fields == {"reqID": response.headers["X-Request-Id"]}  # type: ignore[attr-defined]
+
+
+def test_no_record_is_built_for_a_level_that_is_off(
+    make_app, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app()
+    logger = logging.getLogger("chartmuseum")
+
+    def no_record(*args: object, **kwargs: object) -> logging.LogRecord:
+        raise AssertionError("a record was built for a level that is off")
+
+    monkeypatch.setattr(logger, "makeRecord", no_record)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        client = app.test_client()
+        assert client.get("/index.yaml").status_code == 200
+        assert client.get("/charts/nothere-1.0.0.tgz").status_code == 404
+    finally:
+        logger.setLevel(level)
+
+
+def test_cors_header_on_api_answers_only(make_app) -> None:
+    client = make_app(cors_alloworigin="https://ui.example.com").test_client()
+    answer = client.get("/api/charts")
+    assert answer.headers.getlist("Access-Control-Allow-Origin") == ["https://ui.example.com"]
+    assert "Access-Control-Allow-Origin" not in client.get("/index.yaml").headers

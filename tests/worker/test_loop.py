@@ -1,0 +1,64 @@
+"""The worker's main loop wakes up only when it has something to do: its heartbeat is
+throttled, and deadlines that were replaced never time its ``epoll`` wait."""
+
+from __future__ import annotations
+
+import heapq
+import time
+
+from app.worker.buffering import HEARTBEAT_SECONDS
+from app.worker.buffering import BufferingWorker
+
+
+class Heartbeats:
+    """Stands in for gunicorn's worker temporary file."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def notify(self) -> None:
+        self.count += 1
+
+
+class Conn:
+    """A connection as far as deadlines go (hashed by identity, like the worker's)."""
+
+    def __init__(self, timer: int) -> None:
+        self.timer = timer
+
+
+def bare_worker(timeout: float) -> BufferingWorker:
+    worker = BufferingWorker.__new__(BufferingWorker)  # no gunicorn arbiter needed
+    worker.timeout = timeout
+    worker.tmp = Heartbeats()
+    return worker
+
+
+def test_the_heartbeat_is_sent_once_per_interval() -> None:
+    worker = bare_worker(timeout=60)
+    for _ in range(1000):
+        worker.notify()
+    assert worker.tmp.count == 1
+    worker.last_beat -= HEARTBEAT_SECONDS
+    worker.notify()
+    assert worker.tmp.count == 2
+
+
+def test_a_short_gunicorn_timeout_gets_more_frequent_heartbeats() -> None:
+    worker = bare_worker(timeout=0.2)
+    worker.notify()
+    time.sleep(0.06)  # a quarter of the timeout
+    worker.notify()
+    assert worker.tmp.count == 2
+
+
+def test_replaced_deadlines_do_not_time_the_wait() -> None:
+    worker = bare_worker(timeout=60)
+    live, gone = Conn(timer=3), Conn(timer=1)
+    worker.conns = {live}  # type: ignore[assignment]
+    now = time.monotonic()
+    worker.timers = []
+    for entry in ((now + 1, 1, gone), (now + 2, 2, live), (now + 30, 3, live)):
+        heapq.heappush(worker.timers, entry)  # type: ignore[arg-type]
+    worker._drop_stale_timers()
+    assert worker.timers[0][1] == 3
