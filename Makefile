@@ -34,8 +34,12 @@ lint: setup
 test: system-deps setup lint
 	bash .ci/pytest.sh $(BIN)/python
 
+# the benchmark (README "Benchmark"): every section, N = 10,000 and 100,000, 1,000 tenants
+# and OCI (about 45 min on 2 cores); one section with e.g. make bench BENCH_ARGS="--charts 1000",
+# "--charts 10000 --workdir /var/tmp/cmbench" (keeps the packages), "--tenants 1000", "--oci"
+BENCH_ARGS ?=
 bench: setup
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 # only the schemathesis run against a live server (make test runs it too, and prints its
 # summary line); dig deeper with e.g. make fuzz FUZZ_MAX_EXAMPLES=500
