@@ -86,6 +86,7 @@ class CoreConfig:
     listen_host: str = _opt("0.0.0.0", "listen.host", "listen-host", "address to listen on")
     per_chart_limit: int = _opt(0, "per-chart-limit", "per-chart-limit", "keep at most this many versions per chart (0: unlimited)")
     web_template_path: str = _opt("", "web-template-path", "web-template-path", "folder with index.html and static/ for the welcome page")
+    web_secret_key: str = _opt("", "web-secret-key", "web-secret-key", "key signing the web UI's session cookie and form tokens (default: random, made once and kept in the cache folder or Redis)")
     artifact_hub_repo_id: dict[str, str] = _opt({}, "artifact-hub-repo-id", "artifact-hub-repo-id", "Artifact Hub repository ID, [repo=]ID (repeatable)", kind="kv")
     always_regenerate_chart_index: bool = _opt(False, "always-regenerate-chart-index", "always-regenerate-chart-index", "re-scan storage on every index read")
     disable_oci: bool = _opt(False, "disableoci", "disable-oci", "disable the OCI registry routes (/v2/)")

@@ -9,13 +9,15 @@ from app.tenancy import repo_prefixes
 
 
 def register_blueprints(app: Flask, config: Config) -> None:
-    """Mount the info routes and the repository routes always, the API unless disabled."""
+    """Mount the info, web UI and repository routes always, the API unless disabled."""
     from app.blueprints import api
     from app.blueprints import repo
     from app.blueprints import server_info
+    from app.blueprints import ui
 
     ctx = config.context_path
     app.register_blueprint(server_info.make_blueprint(config), url_prefix=ctx)
+    app.register_blueprint(ui.make_blueprint(config), url_prefix=ctx)
     repo_bp = repo.make_blueprint(config)
     api_bp = None if config.disable_api else api.make_blueprint(config)
     for i, tenant in enumerate(repo_prefixes(config.depth, config.depth_dynamic)):

@@ -1,4 +1,8 @@
-"""``/``, ``/health``, ``/info``, ``/artifacthub-repo.yml`` and the welcome page's static files."""
+"""``/health``, ``/info``, and the ``--web-template-path`` page and its static files.
+
+The page itself is served at ``/`` by the web UI (:mod:`app.blueprints.ui`), which it
+replaces.
+"""
 
 from __future__ import annotations
 
@@ -15,66 +19,38 @@ from app import __version__
 from app.auth import PULL
 from app.auth import requires
 from app.errors import NotFound
+from app.gocompat.json_encoding import go_json
+from app.http import JSON_TYPE
 from app.http import json_response
 from app.options import Config
 
 log = logging.getLogger("chartmuseum")
 
-WELCOME = b"""<!DOCTYPE html>
-<html>
-<head>
-<title>Welcome to ChartMuseum!</title>
-<style>
-    body {
-        width: 35em;
-        margin: 0 auto;
-        font-family: Tahoma, Verdana, Arial, sans-serif;
-    }
-</style>
-</head>
-<body>
-<h1>Welcome to ChartMuseum!</h1>
-<p>If you see this page, the ChartMuseum web server is successfully installed and
-working.</p>
+HEALTHY = go_json({"healthy": True})  # /health answers these bytes every time
 
-<p>For online documentation and support please refer to the
-<a href="https://github.com/helm/chartmuseum">GitHub project</a>.<br/>
 
-<p><em>Thank you for using ChartMuseum.</em></p>
-</body>
-</html>
-"""
+def template_page(template_dir: str) -> Response | None:
+    """The ``--web-template-path`` page, rendered as ChartMuseum renders it; None when the
+    folder holds no ``*.html`` file any more (the caller then shows its own page)."""
+    page = os.path.join(template_dir, "index.html")
+    if glob.glob(os.path.join(template_dir, "*.html")):
+        if not os.path.isfile(page):
+            return Response(b"", content_type="text/html; charset=utf-8")
+        with open(page, encoding="utf-8") as fh:
+            html = render_template_string(fh.read())
+        return Response(html, content_type="text/html; charset=utf-8")
+    log.warning(f"No template files found in {template_dir}, fallback to default welcome page")
+    return None
 
 
 def make_blueprint(config: Config) -> Blueprint:
-    """The info routes; the template folder and Artifact Hub IDs come from ``config``."""
+    """The info routes, and the static files of ``--web-template-path`` when set."""
     bp = Blueprint("server_info", __name__)
     template_dir = config.web_template_path
 
-    @requires(PULL)
-    def welcome() -> Response:
-        if template_dir:
-            page = os.path.join(template_dir, "index.html")
-            if glob.glob(os.path.join(template_dir, "*.html")):
-                if not os.path.isfile(page):
-                    return Response(b"", content_type="text/html; charset=utf-8")
-                with open(page, encoding="utf-8") as fh:
-                    html = render_template_string(fh.read())
-                return Response(html, content_type="text/html; charset=utf-8")
-            log.warning(
-                f"No template files found in {template_dir}, fallback to default welcome page"
-            )
-        response = Response(WELCOME)
-        response.headers["Content-Type"] = "text/html"
-        return response
-
-    bp.add_url_rule("/", "welcome", welcome, methods=["GET"])
-    if config.context_path:
-        bp.add_url_rule("", "welcome_bare", welcome, methods=["GET"])
-
     @bp.get("/health")
     def health() -> Response:
-        return json_response({"healthy": True})
+        return Response(HEALTHY, content_type=JSON_TYPE)
 
     @bp.get("/info")
     def info() -> Response:

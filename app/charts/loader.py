@@ -22,6 +22,8 @@ __all__ = ["ChartInvalid", "LoadedChart", "load_chart"]
 
 _METADATA_FILES = frozenset({"Chart.yaml", "requirements.yaml", "requirements.lock", "Chart.lock"})
 _LOCK_FILES = ("Chart.lock", "requirements.lock")
+#: the names ``helm show readme`` looks for, compared without case
+README_NAMES = frozenset({"readme.md", "readme.txt", "readme"})
 
 
 @dataclass(frozen=True)
@@ -33,12 +35,17 @@ class LoadedChart:
     :ivar templates: ``(name, data)`` of the top-level chart's ``templates/`` files.
     :ivar values_raw: the top-level ``values.yaml`` bytes (BOM stripped), None if absent.
     :ivar values: the parsed ``values.yaml`` (None if absent, ``{}`` if empty).
+    :ivar readme_name: the top-level README's file name (``README.md``), ``""`` if none.
+    :ivar readme: its bytes (the first file in archive order named as ``helm show readme``
+        looks for), None if absent.
     """
 
     metadata: dict[str, Any]
     templates: tuple[tuple[str, bytes], ...]
     values_raw: bytes | None
     values: dict[str, Any] | None
+    readme_name: str = ""
+    readme: bytes | None = None
 
 
 @dataclass
@@ -49,6 +56,7 @@ class _Chart:
     templates: list[tuple[str, bytes]] = field(default_factory=list)
     values_raw: bytes | None = None
     values: dict[str, Any] | None = None
+    readme: tuple[str, bytes] | None = None
     subcharts: dict[str, list[ArchiveFile]] = field(default_factory=dict)
 
     @property
@@ -101,6 +109,8 @@ def _read_file(chart: _Chart, name: str, data: bytes, metadata_only: bool) -> No
         chart.templates.append((name, data))
     elif name.startswith("charts/"):
         _add_subchart_file(chart, name, data)
+    elif chart.readme is None and name.lower() in README_NAMES:
+        chart.readme = (name, data)
 
 
 def _load_subchart(parent: _Chart, name: str, files: list[ArchiveFile]) -> None:
@@ -155,9 +165,12 @@ def load_chart(data: bytes, *, metadata_only: bool = False) -> LoadedChart:
     keep = _METADATA_FILES.__contains__ if metadata_only else None
     chart = _load_files(load_archive_files(bytes(data), keep), metadata_only)
     assert chart.metadata is not None
+    readme_name, readme = chart.readme or ("", None)
     return LoadedChart(
         metadata=metadata_view(chart.metadata),
         templates=tuple((_printable_name(n), d) for n, d in chart.templates),
         values_raw=chart.values_raw,
         values=chart.values,
+        readme_name=_printable_name(readme_name),
+        readme=readme,
     )

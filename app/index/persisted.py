@@ -14,7 +14,8 @@ that carries :data:`FORMAT_VERSION`::
 The snapshot header repeats the version, so a snapshot moved between namespaces is still
 refused. State of another version is never read; a release starts from storage instead.
 Version 1 was the unversioned layout (``tenants/``, ``memo/``, ``chartmuseum:<hash>``,
-``chartmuseum:tenants``, ``chartmuseum:memo:``, ``CMSNAP1``).
+``chartmuseum:tenants``, ``chartmuseum:memo:``, ``CMSNAP1``); version 3 added the README to
+the memoized :class:`~app.charts.loader.LoadedChart`.
 
 Rolling upgrades: two releases sharing one Redis (or one cache dir) each keep their own
 state, so neither serves the other's fragments and neither rebuilds what the other wrote
@@ -32,7 +33,7 @@ from __future__ import annotations
 
 import os
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 """Bump on ANY change to how an entry renders or to the persisted layout.
 
 That is: :mod:`app.index.render` output, the metadata the chart loader derives (index

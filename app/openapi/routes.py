@@ -32,9 +32,11 @@ from app.options import Config
 SPEC_PATH = "/api/openapi.json"
 
 # where a route is mounted: the server root (metrics), the context path, after the tenant
-# (``<ctx>/<repo>/...``), after ``/api`` and the tenant (``<ctx>/api/<repo>/...``), or under
-# ``/v2`` at the server root whatever the context path (the OCI registry)
-Mount = Literal["root", "context", "repo", "api", "registry"]
+# (``<ctx>/<repo>/...``), after ``/api`` and the tenant (``<ctx>/api/<repo>/...``), under
+# ``/v2`` at the server root whatever the context path (the OCI registry), or under the
+# context path with the tenant where the path says :data:`TENANT` (the web UI)
+Mount = Literal["root", "context", "repo", "api", "registry", "ui"]
+TENANT = "{tenant}"
 Responses = dict[str, Schema]
 
 
@@ -78,10 +80,8 @@ def _ok(media_type: str, description: str, schema: Schema | None = None) -> Resp
 
 def server_routes(config: Config) -> list[Route]:
     """``/``, ``/health``, ``/info``, this description, static files and metrics."""
-    page = _ok("text/html", "The welcome page.")
     spec = _ok(JSON, "This OpenAPI 3.1 document.", {"type": "object"})
     routes = [
-        Route("context", "/", "get", "welcome", "Welcome page", page, storage=False),
         Route("context", "/health", "get", "health", "Liveness",
               {"200": json_response("Healthy.", "Health")}, action=None, storage=False),
         Route("context", "/info", "get", "info", "Server version",
@@ -89,10 +89,6 @@ def server_routes(config: Config) -> list[Route]:
         Route("context", SPEC_PATH, "get", "openapi", "API description", spec,
               action=None, storage=False),
     ]  # fmt: skip
-    if config.context_path:
-        routes.append(
-            Route("context", "", "get", "welcome_bare", "Welcome page", page, storage=False)
-        )
     if config.web_template_path:
         static = {"200": binary("*/*", "The file."), "404": error("No such file.")}
         summary = "A file under <web-template-path>/static (subfolders too)"
@@ -103,6 +99,95 @@ def server_routes(config: Config) -> list[Route]:
         summary = "Prometheus metrics (at the server root, never under the context path)"
         routes.append(Route("root", "/metrics", "get", "metrics", summary, metrics, action=None,
                             storage=False))  # fmt: skip
+    return routes
+
+
+# -- the web UI ------------------------------------------------------------------------------
+def _page(description: str) -> Responses:
+    return {
+        "200": {"description": description, "content": content("text/html", {"type": "string"})}
+    }
+
+
+def _ui_error(description: str) -> Schema:
+    """An error of the web UI: a page, or the JSON error of checks shared with the API."""
+    media = content("text/html", {"type": "string"}) | content(JSON, ref("schemas", "Error"))
+    return {"description": description, "content": media}
+
+
+_SEARCH = [
+    _query("q", {"type": "string"}, "Words that the name, description or keywords contain."),
+    _query("sort", {"type": "string", "enum": ["name", "updated"]}, "Order of the charts."),
+    _query("page", {"type": "integer", "minimum": 1}, "Page of the charts (25 a page)."),
+]
+_TENANT_PAGES = _query("tpage", {"type": "integer", "minimum": 1}, "Page of the repositories.")
+_SEE_OTHER = {
+    "description": "Done; the page to show next (the message is in the session cookie).",
+    "headers": {"Location": {"required": True, "schema": {"type": "string"}}},
+}
+
+
+def _ui_forms(config: Config) -> list[Route]:
+    token = {"type": "string", "description": "The CSRF token of the page's form."}
+    upload = {"required": True, "content": {"multipart/form-data": {"schema": {
+        "type": "object",
+        "properties": {
+            "csrf_token": token,
+            "chart": {"type": "string", "format": "binary", "description": "a package"},
+            "prov": {"type": "string", "format": "binary", "description": "its provenance"},
+            "force": {"type": "string", "description": "present: replace an existing version"},
+        }}}}}  # fmt: skip
+    failed = _ui_error(
+        "The repository page with the error: a missing or stale form token, or the API's "
+        "upload errors (invalid package or provenance file, 409, 503, 507)."
+    )
+    uploaded = {"303": _SEE_OTHER, "400": failed, "409": failed, "413": too_large(),
+                "503": failed, "507": failed}  # fmt: skip
+    routes = [Route("ui", f"/.upload{TENANT}", "post", "ui_upload",
+                    "Upload form: store a package and/or provenance file", uploaded,
+                    action=PUSH, storage=False, body=upload)]  # fmt: skip
+    if not config.disable_delete:
+        form = {"required": True, "content": {"application/x-www-form-urlencoded": {
+            "schema": {"type": "object", "properties": {"csrf_token": token}}}}}  # fmt: skip
+        deleted = {"303": _SEE_OTHER, "400": _ui_error("A missing or stale form token."),
+                   "404": _ui_error("Nothing to delete (the API's message)."),
+                   "503": _ui_error("The storage refuses writes.")}  # fmt: skip
+        routes.append(Route("ui", f"/.delete{TENANT}/{{name}}/{{version}}", "post", "ui_delete",
+                            "Delete form: delete a chart version", deleted, action=PUSH,
+                            storage=False, body=form))  # fmt: skip
+    return routes
+
+
+def ui_routes(config: Config) -> list[Route]:
+    """The web UI's pages and forms (forms only without ``--disable-api``)."""
+    tenanted = config.depth > 0 or config.depth_dynamic
+    home = _page("The root repository's charts and/or the repositories one may read.")
+    home["400"] = _ui_error("Invalid parameters.")
+    params = _SEARCH + ([_TENANT_PAGES] if tenanted else [])
+    root = LOGIN if tenanted else PULL
+    routes = [Route("ui", "/", "get", "ui_home", "Web UI: home page", home, action=root,
+                    storage=False, parameters=params)]  # fmt: skip
+    if config.context_path:
+        routes.append(Route("ui", "", "get", "ui_home_bare", "Web UI: home page", home,
+                            action=root, storage=False, parameters=params))  # fmt: skip
+    if config.depth > 0 and not config.depth_dynamic:
+        page = _page("The repository's charts: search, sort, pages.")
+        page["400"] = _ui_error("Invalid repository path.")
+        routes.append(Route("ui", f"{TENANT}/", "get", "ui_repository", "Web UI: repository",
+                            page, storage=False, parameters=_SEARCH))  # fmt: skip
+    chart = _page("A chart version: README, values, templates, versions, commands.")
+    chart["400"] = _ui_error("Invalid repository path or chart name.")
+    chart["404"] = _ui_error("No such chart or version (the API's lookup message).")
+    version = _query("version", {"type": "string"}, "`latest` (default), exact, or a range.")
+    routes.append(Route("ui", f"/.chart{TENANT}/{{name}}", "get", "ui_chart", "Web UI: chart",
+                        chart, storage=False, parameters=[version]))  # fmt: skip
+    if not config.disable_api:
+        routes += _ui_forms(config)
+    static = {"200": binary("*/*", "The file (CSS, JavaScript, icon)."),
+              "404": error("`not found`.")}  # fmt: skip
+    routes.append(Route("ui", "/.static/{filename}", "get", "ui_static",
+                        "Web UI: stylesheet, script and icons", static, action=None,
+                        storage=False))  # fmt: skip
     return routes
 
 
@@ -525,5 +610,5 @@ def registry_routes(config: Config) -> list[Route]:
 
 def all_routes(config: Config) -> list[Route]:
     """Every operation the server serves for ``config`` (GET routes also answer HEAD)."""
-    routes = server_routes(config) + repo_routes(config)
+    routes = server_routes(config) + ui_routes(config) + repo_routes(config)
     return routes + api_routes(config) + registry_routes(config)

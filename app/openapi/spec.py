@@ -24,6 +24,7 @@ from app.openapi.components import ref
 from app.openapi.components import registry_error
 from app.openapi.components import registry_or_worker_error
 from app.openapi.components import worker_errors
+from app.openapi.routes import TENANT
 from app.openapi.routes import Route
 from app.openapi.routes import all_routes
 from app.options import Config
@@ -89,6 +90,8 @@ def route_path(route: Route, config: Config) -> str:
         return ctx + route.path
     if route.mount == "repo":
         return ctx + tenant + route.path
+    if route.mount == "ui":
+        return ctx + route.path.replace(TENANT, tenant)
     return f"{ctx}/api{tenant}{route.path}"
 
 
@@ -182,7 +185,7 @@ def operation(route: Route, config: Config) -> dict[str, Any]:
     op = copy.deepcopy(route.operation())
     params = _path_parameters(route, config)
     op["parameters"] = params + op["parameters"]
-    op["tags"] = [route.mount if route.mount in ("repo", "api", "registry") else "server"]
+    op["tags"] = [route.mount if route.mount in ("repo", "api", "registry", "ui") else "server"]
     _add_errors(op, route, bool(params))
     _secure(op, route, config)
     if route.mount == "registry":

@@ -71,8 +71,8 @@ def test_conformance_table(seeded: FlaskClient, method: str, path: str, status: 
 def test_bodies(seeded: FlaskClient) -> None:
     assert seeded.get("/health").data == b'{"healthy":true}'
     assert seeded.get("/info").data == b'{"version":"0.16.5"}'
-    assert b"Welcome to ChartMuseum!" in seeded.get("/").data
-    assert seeded.get("/").headers["Content-Type"] == "text/html"
+    assert b"mychart" in seeded.get("/").data  # the web UI's repository page
+    assert seeded.get("/").headers["Content-Type"] == "text/html; charset=utf-8"
     described = json.loads(seeded.get("/api/charts/mychart/0.1.0").data)
     assert list(described)[:3] == ["name", "version", "apiVersion"]
     assert described["urls"] == ["charts/mychart-0.1.0.tgz"]

@@ -269,7 +269,36 @@ def test_responses_of_a_full_session_conform(make_app):
     assert call("DELETE", "/api/org/charts/mychart/0.1.0", **auth).status_code == 200
     assert call("DELETE", "/api/org/charts/mychart/0.1.0", **auth).status_code == 404
     assert call("DELETE", "/api/org/charts/two/1.0.0").status_code == 401
+    _web_ui_session(call, auth)
     assert call.uncovered() == set()  # the chart repository's operations (registry: below)
+
+
+def _web_ui_session(call: Conformance, auth: dict) -> None:
+    """The web UI's pages and forms, with and without the form token."""
+    page = call("GET", "/org/", **auth)
+    token = re.search(rb'name="csrf_token" value="([^"]+)"', page.data).group(1).decode()
+    assert call("GET", "/org/?q=two&sort=updated&page=2", **auth).status_code == 200
+    assert call("GET", "/.chart/org/two", **auth).status_code == 200
+    assert call("GET", "/.chart/org/two?version=9.9.9", **auth).status_code == 404
+    assert call("GET", "/.chart/org/nothing", **auth).status_code == 404
+
+    def upload(**fields):
+        form = {k: (_stream(v), k) if isinstance(v, bytes) else v for k, v in fields.items()}
+        return call("POST", "/.upload/org", data=form, content_type="multipart/form-data", **auth)
+
+    assert upload(csrf_token=token, chart=make_chart("ui", "1.0.0")).status_code == 303
+    assert upload(csrf_token=token, chart=make_chart("ui", "1.0.0")).status_code == 409
+    assert upload(csrf_token=token, chart=b"junk").status_code == 400
+    assert upload(chart=make_chart("ui", "2.0.0")).status_code == 400  # no token
+    assert (
+        call("POST", "/.delete/org/ui/1.0.0", data={"csrf_token": token}, **auth).status_code == 303
+    )
+    assert (
+        call("POST", "/.delete/org/ui/1.0.0", data={"csrf_token": token}, **auth).status_code == 404
+    )
+    assert call("POST", "/.delete/org/two/1.0.0", data={}, **auth).status_code == 400
+    assert call("GET", "/.static/ui.css").status_code == 200
+    assert call("GET", "/.static/nothing.css").status_code == 404
 
 
 # -- the OCI registry -----------------------------------------------------------------------------
