@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable
 from typing import Any
+from typing import Generic
 from typing import TypeVar
 from typing import cast
 
@@ -76,3 +78,29 @@ def memoized(cache: BaseCache, key: str, compute: Callable[[], T]) -> T:
     except Exception as exc:
         log.debug("memo cache unavailable", extra={"fields": {"error": str(exc)}})
     return value
+
+
+class RecentMemo(Generic[T]):
+    """The last ``size`` values of a memo, kept in this process in front of the shared cache
+    (which costs a file read or a Redis round trip and an unpickling per hit).
+
+    Only for keys that change whenever their value would (they carry digests or stat
+    tokens), so nothing here is ever invalidated; the oldest key goes first.
+    """
+
+    def __init__(self, cache: BaseCache, size: int = 1024) -> None:
+        self.cache = cache
+        self.size = size
+        self._values: dict[str, T] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str, compute: Callable[[], T]) -> T:
+        """The value of ``key``: from this process, else :func:`memoized`."""
+        value = self._values.get(key)
+        if value is None:
+            value = memoized(self.cache, key, compute)
+            with self._lock:
+                self._values[key] = value
+                while len(self._values) > self.size:
+                    del self._values[next(iter(self._values))]
+        return value

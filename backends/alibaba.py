@@ -188,7 +188,9 @@ class AlibabaOSSBackend(StorageBackend):
             raise self._error("stat", path, exc) from exc
         return ObjectInfo(path, int(head.last_modified) * _NS, int(head.content_length))
 
-    def put_object(self, path: str, content: bytes, *, overwrite: bool = True) -> ObjectInfo:
+    def put_object(
+        self, path: str, content: bytes, *, overwrite: bool = True, durable: bool = True
+    ) -> ObjectInfo:
         """PutObject; without ``overwrite`` it sends ``x-oss-forbid-overwrite: true``."""
         headers = {}
         if self.sse:

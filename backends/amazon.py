@@ -227,7 +227,9 @@ class AmazonS3Backend(StorageBackend):
             raise self._error("stat", path, exc) from exc
         return ObjectInfo(path, _seconds_ns(head["LastModified"]), head["ContentLength"])
 
-    def put_object(self, path: str, content: bytes, *, overwrite: bool = True) -> ObjectInfo:
+    def put_object(
+        self, path: str, content: bytes, *, overwrite: bool = True, durable: bool = True
+    ) -> ObjectInfo:
         """PutObject; without ``overwrite`` a conditional ``If-None-Match: *`` write."""
         args: dict[str, Any] = {"Bucket": self.bucket, "Key": self._key(path), "Body": content}
         if self.sse:

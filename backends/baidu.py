@@ -196,7 +196,9 @@ class BaiduBOSBackend(StorageBackend):
         modified = parsedate_to_datetime(_text(response.metadata.last_modified))
         return StoredObject(path, content, _seconds_ns(modified))
 
-    def put_object(self, path: str, content: bytes, *, overwrite: bool = True) -> ObjectInfo:
+    def put_object(
+        self, path: str, content: bytes, *, overwrite: bool = True, durable: bool = True
+    ) -> ObjectInfo:
         """One PutObject; without ``overwrite`` it carries ``If-None-Match: *``."""
         condition = None if overwrite else {"If-None-Match": "*"}
         try:

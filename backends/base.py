@@ -118,11 +118,16 @@ class StorageBackend(ABC):
         """Read one object. :raises ObjectNotFound: when it does not exist."""
 
     @abstractmethod
-    def put_object(self, path: str, content: bytes, *, overwrite: bool = True) -> ObjectInfo:
+    def put_object(
+        self, path: str, content: bytes, *, overwrite: bool = True, durable: bool = True
+    ) -> ObjectInfo:
         """Store an object atomically: readers see the old or the new bytes, never a mix.
 
         :param overwrite: when false and the object exists, raise :class:`ObjectExists`
             without touching it (an atomic create-if-absent).
+        :param durable: when false, the bytes are scratch data the caller can do without
+            after a crash (a registry upload in progress): a store that flushes each write
+            to stable storage (local files: ``fsync``) may skip it. Object stores ignore it.
         :returns: metadata of the stored object (path as given).
         """
 

@@ -225,7 +225,9 @@ class GoogleCSBackend(StorageBackend):
             return None
         return ObjectInfo(path, _to_ns(blob.updated), int(blob.size or 0))
 
-    def put_object(self, path: str, content: bytes, *, overwrite: bool = True) -> ObjectInfo:
+    def put_object(
+        self, path: str, content: bytes, *, overwrite: bool = True, durable: bool = True
+    ) -> ObjectInfo:
         """Upload; without ``overwrite`` the precondition generation 0 makes it create-only."""
         try:
             with self._errors("put", path):

@@ -115,19 +115,22 @@ class LocalFilesystemBackend(StorageBackend):
         except OSError:
             return None
 
-    def put_object(self, path: str, content: bytes, *, overwrite: bool = True) -> ObjectInfo:
+    def put_object(
+        self, path: str, content: bytes, *, overwrite: bool = True, durable: bool = True
+    ) -> ObjectInfo:
         target = self._abs(path)
         folder = os.path.dirname(target)
         try:
             _make_folder(folder, path)
-            tmp = self._write_temp(folder, content)
+            tmp = self._write_temp(folder, content, durable)
             try:
                 st = os.stat(tmp)  # the published file's inode: it may be gone again at once
                 self._publish(tmp, target, overwrite)
             finally:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(tmp)
-            _fsync_dir(folder)
+            if durable:
+                _fsync_dir(folder)
         except (ObjectExists, NameClash):
             raise
         except IsADirectoryError as exc:
@@ -137,13 +140,14 @@ class LocalFilesystemBackend(StorageBackend):
         return ObjectInfo(path, st.st_mtime_ns, st.st_size)
 
     @staticmethod
-    def _write_temp(folder: str, content: bytes) -> str:
+    def _write_temp(folder: str, content: bytes, durable: bool) -> str:
         fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=folder)
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(content)
-                fh.flush()
-                os.fsync(fh.fileno())
+                if durable:
+                    fh.flush()
+                    os.fsync(fh.fileno())
             os.chmod(tmp, 0o644)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):

@@ -266,7 +266,9 @@ class MicrosoftBlobBackend(StorageBackend):
             return None
         return ObjectInfo(path, _to_ns(props.last_modified), int(props.size))
 
-    def put_object(self, path: str, content: bytes, *, overwrite: bool = True) -> ObjectInfo:
+    def put_object(
+        self, path: str, content: bytes, *, overwrite: bool = True, durable: bool = True
+    ) -> ObjectInfo:
         """Upload a block blob; without ``overwrite`` the service refuses an existing name."""
         sdk = _sdk()
         with self._errors("put", path):

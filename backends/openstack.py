@@ -281,7 +281,9 @@ class OpenstackSwiftBackend(StorageBackend):
             return None
         return headers
 
-    def put_object(self, path: str, content: bytes, *, overwrite: bool = True) -> ObjectInfo:
+    def put_object(
+        self, path: str, content: bytes, *, overwrite: bool = True, durable: bool = True
+    ) -> ObjectInfo:
         """Store an object (one PUT); without ``overwrite`` a confirmed create-if-absent."""
         key = self._key(path)
         if overwrite:

@@ -247,7 +247,9 @@ class OracleOSBackend(StorageBackend):
             raise _error("get", path, exc) from exc
         return StoredObject(path, content, _header_ns(response.headers))
 
-    def put_object(self, path: str, content: bytes, *, overwrite: bool = True) -> ObjectInfo:
+    def put_object(
+        self, path: str, content: bytes, *, overwrite: bool = True, durable: bool = True
+    ) -> ObjectInfo:
         """One PutObject; without ``overwrite`` it carries ``If-None-Match: *``."""
         extra = {} if overwrite else {"if_none_match": "*"}
         try:

@@ -260,7 +260,9 @@ class TencentCOSBackend(StorageBackend):
         modified = _http_date_ns(_header(head, "Last-Modified"))
         return ObjectInfo(path, modified, int(_header(head, "Content-Length") or 0))
 
-    def put_object(self, path: str, content: bytes, *, overwrite: bool = True) -> ObjectInfo:
+    def put_object(
+        self, path: str, content: bytes, *, overwrite: bool = True, durable: bool = True
+    ) -> ObjectInfo:
         """PUT Object; without ``overwrite`` it sends ``x-cos-forbid-overwrite: true``."""
         extra = {} if overwrite else {"Metadata": {"x-cos-forbid-overwrite": "true"}}
         try:

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from app.cache import memoized
+from app.cache import RecentMemo
 from app.errors import BadRequest
 from app.errors import BlobUnknown
 from app.errors import Conflict
@@ -76,6 +76,7 @@ class Registry:
     def __init__(self, repository: Repository, staging: Staging, depth: int, dynamic: bool):
         self.repository = repository
         self.staging = staging
+        self._manifests: RecentMemo[VersionManifest] = RecentMemo(repository.cache)
         self.depth = depth
         self.dynamic = dynamic
 
@@ -133,7 +134,7 @@ class Registry:
             derived, config = manifests.derive(sized, prov_bytes)
             return VersionManifest(sized, derived, config)
 
-        return memoized(self.repository.cache, key, compute)
+        return self._manifests.get(key, compute)
 
     def _sized(self, name: RegistryName, entry: IndexEntry) -> IndexEntry:
         """``entry`` with its package's size: entries loaded from a ChartMuseum state file
@@ -250,6 +251,8 @@ class Registry:
 
     def _blob_for(self, name: RegistryName, descriptor: Descriptor) -> bytes:
         data = self.staging.read_blob(name.tenant, descriptor.digest)
+        if data is not None and not matches(data, descriptor.digest):
+            data = None  # staged blobs are not flushed: a crash may have damaged this one
         if data is None:
             with contextlib.suppress(BlobUnknown, NameUnknown):
                 found = self._stored_blob(name, descriptor.digest)

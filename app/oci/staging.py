@@ -4,6 +4,10 @@ Everything lives in storage (``.oci/`` in the tenant's folder), so an upload sta
 worker or instance continues on any other. Each part of a chunked upload is its own object,
 written create-if-absent at its offset: two clients sending the same range cannot both win.
 Uploads and blobs untouched for ``expiry`` seconds are removed by :meth:`Staging.sweep`.
+
+Staged objects are scratch data, written without flushing to stable storage: the chart
+becomes durable when a manifest stores it, and a blob a crash damaged is refused then by
+its digest (the client uploads it again), as an upload the crash cut short is unknown.
 """
 
 from __future__ import annotations
@@ -207,7 +211,7 @@ class Staging:
 
     def _put(self, path: str, content: bytes, overwrite: bool = True) -> None:
         try:
-            self.backend.put_object(path, content, overwrite=overwrite)
+            self.backend.put_object(path, content, overwrite=overwrite, durable=False)
         except ObjectExists:
             raise
         except StorageError as exc:

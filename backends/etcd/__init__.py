@@ -248,7 +248,9 @@ class EtcdBackend(StorageBackend):
             return None
         return b"".join(gateway.value_of(kv) for kv in kvs)
 
-    def put_object(self, path: str, content: bytes, *, overwrite: bool = True) -> ObjectInfo:
+    def put_object(
+        self, path: str, content: bytes, *, overwrite: bool = True, durable: bool = True
+    ) -> ObjectInfo:
         """One transaction; ChartMuseum's layout up to ``SINGLE``, else chunks and a manifest."""
         keys = self._keys(path)
         info = ObjectInfo(path, time.time_ns(), len(content))

@@ -36,6 +36,12 @@ class BackendContract:
         assert obj.content == b"hello"
         assert abs(obj.last_modified_ns / 1e9 - time.time()) < 3600
 
+    def test_scratch_objects_are_stored_like_others(self, backend: StorageBackend) -> None:
+        info = backend.put_object("s/.oci/x", b"scratch", durable=False)
+        assert info.size == 7 and backend.get_object("s/.oci/x").content == b"scratch"
+        with pytest.raises(ObjectExists):
+            backend.put_object("s/.oci/x", b"again", overwrite=False, durable=False)
+
     def test_get_missing_raises(self, backend: StorageBackend) -> None:
         with pytest.raises(ObjectNotFound):
             backend.get_object("missing.tgz")

@@ -186,3 +186,14 @@ def test_sweep_soon_is_rate_limited(staging, storage, monkeypatch) -> None:
     time.sleep(0.25)
     staging.sweep_soon("t")
     assert swept == ["t", "u", "t"]
+
+
+def test_staged_objects_skip_fsync_and_stored_objects_do_not(staging, storage, monkeypatch) -> None:
+    synced: list[int] = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd) or real(fd))
+    upload = staging.start("org1")
+    staging.finish("org1", upload, b"blob", sha(b"blob"))
+    assert synced == []  # scratch: the chart becomes durable when a manifest stores it
+    staging.backend.put_object("org1/kept.tgz", b"chart")
+    assert len(synced) == 2  # the file and its folder

@@ -45,3 +45,44 @@ def test_a_mount_from_a_name_the_storage_cannot_hold_falls_back_to_an_upload(reg
     )
     assert response.status_code == 202
     assert response.headers["Location"].startswith("/v2/org1/web/blobs/uploads/")
+
+
+def test_a_staged_blob_damaged_since_its_upload_is_refused_and_nothing_is_stored(
+    make_app, storage
+) -> None:
+    """Staged blobs are written without fsync: a crash may damage one, the digest tells."""
+    import json
+    import os
+
+    from app.oci import layout
+
+    client = make_app(depth=1).test_client()
+    chart, config = make_chart("web", "0.2.0"), b'{"name":"web","version":"0.2.0"}'
+    for blob in (chart, config):
+        digest = "sha256:" + hashlib.sha256(blob).hexdigest()
+        response = client.post(  # the single-POST upload
+            "/v2/org1/web/blobs/uploads/",
+            query_string={"digest": digest},
+            data=blob,
+            content_type="application/octet-stream",
+        )
+        assert response.status_code == 201, response.data
+    damaged = os.path.join(
+        storage, layout.blob("org1", "sha256:" + hashlib.sha256(chart).hexdigest())
+    )
+    with open(damaged, "r+b") as fh:
+        fh.write(b"\0" * 16)
+    layer = {"mediaType": "application/vnd.cncf.helm.chart.content.v1.tar+gzip",
+             "digest": "sha256:" + hashlib.sha256(chart).hexdigest(), "size": len(chart)}  # fmt: skip
+    manifest = {"schemaVersion": 2, "layers": [layer],
+                "config": {"mediaType": "application/vnd.cncf.helm.config.v1+json",
+                           "digest": "sha256:" + hashlib.sha256(config).hexdigest(),
+                           "size": len(config)}}  # fmt: skip
+    response = client.put(
+        "/v2/org1/web/manifests/0.2.0",
+        data=json.dumps(manifest),
+        content_type="application/vnd.oci.image.manifest.v1+json",
+    )
+    assert response.status_code == 400
+    assert response.get_json()["errors"][0]["code"] == "MANIFEST_BLOB_UNKNOWN"
+    assert not os.path.exists(os.path.join(storage, "org1", "web-0.2.0.tgz"))
