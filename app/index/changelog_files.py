@@ -178,13 +178,17 @@ class FileChangeLog(ChangeLog):
         :returns: (events, restarted): ``restarted`` is true when the journal file was
             replaced since the cursor was taken, so the snapshot must be reloaded first.
         """
+        path = self._path("journal")
         try:
-            with open(self._path("journal"), "rb") as fh:
-                st = os.fstat(fh.fileno())
+            st = os.stat(path)  # every read of the index asks: one system call when no news
+            if st.st_ino != cursor.generation:
+                return [], True
+            if st.st_size <= cursor.offset:
+                return [], False
+            with open(path, "rb") as fh:
+                st = os.fstat(fh.fileno())  # the file may have been replaced since
                 if st.st_ino != cursor.generation:
                     return [], True
-                if st.st_size <= cursor.offset:
-                    return [], False
                 fh.seek(cursor.offset)
                 data = fh.read(st.st_size - cursor.offset)
         except FileNotFoundError:

@@ -147,7 +147,7 @@ class DeadlineSocket:
                     self._block()
                     continue
                 views = _advance(views, sent)
-                if views and self._blocking:  # cut short by SO_SNDTIMEO (or a signal)
+                if views:  # the send buffer is full (or SO_SNDTIMEO or a signal cut it short)
                     self._block()
         finally:
             self._unblock()
@@ -171,7 +171,7 @@ class DeadlineSocket:
                 if done == 0:
                     break
                 sent += done
-                if done < step and self._blocking:  # cut short by SO_SNDTIMEO (or a signal)
+                if done < step:  # the send buffer is full: wait in the kernel, do not spin
                     self._block()
         finally:
             self._unblock()

@@ -105,6 +105,37 @@ def test_gunicorn_sends_a_file_wrapper_with_sendfile(pair, sendfile_calls, tmp_p
     assert server.gettimeout() == 0.0  # still non-blocking for the worker's main loop
 
 
+def test_a_full_send_buffer_waits_in_the_kernel_instead_of_spinning(
+    pair, tmp_path, monkeypatch
+) -> None:
+    """A client that drains the send buffer as fast as it fills: each non-blocking
+    ``sendfile`` sends a little (here 64 KiB, as the kernel does once the buffer is full).
+    After the first such partial call the rest must leave in one blocking call, not in a
+    loop of small non-blocking ones that keeps the thread busy."""
+    server, client = pair
+    payload = os.urandom(16 * MiB)
+    path = tmp_path / "big.tgz"
+    path.write_bytes(payload)
+    calls: list[tuple[bool, int]] = []
+    real = os.sendfile
+
+    def draining(out_fd: int, in_fd: int, offset: int, count: int) -> int:
+        blocking = os.get_blocking(out_fd)
+        sent = real(out_fd, in_fd, offset, count if blocking else min(count, 64 * 1024))
+        calls.append((blocking, sent))
+        return sent
+
+    monkeypatch.setattr(os, "sendfile", draining)
+    with ThreadPoolExecutor(1) as pool:
+        receiving = pool.submit(receive, client, len(payload))
+        sock = DeadlineSocket(server, 30)
+        with open(path, "rb") as fh:
+            assert sock.sendfile(fh) == len(payload)
+        assert receiving.result() == payload
+    assert [blocking for blocking, _ in calls] == [False, True], calls[:5]
+    assert server.gettimeout() == 0.0  # non-blocking again for the worker's main loop
+
+
 def test_a_response_head_leaves_with_the_body(pair) -> None:
     server, client = pair
     sock = DeadlineSocket(server, 10)
