@@ -132,7 +132,13 @@ class Pipeline:
             "latency": _latency(time.perf_counter() - started, self.config.log_latency_integer),
             "reqID": req_id,
         }
-        log.log(level, f"[{count}] Request served", extra={"fields": fields})
+        # built directly: Logger.log would also walk the stack for the caller's source line,
+        # which no formatter of ours prints (once per request, it is a visible cost)
+        message = f"[{count}] Request served"
+        record = log.makeRecord(
+            log.name, level, __file__, 0, message, (), None, None, {"fields": fields}
+        )
+        log.handle(record)
 
 
 def _with_header(headers: list[tuple[str, str]], name: str, value: str) -> list[tuple[str, str]]:
