@@ -33,7 +33,9 @@ def file_response(path: str, content_type: str, headers: dict[str, str] | None =
 
     :raises FileNotFoundError: (or another ``OSError``) when the file cannot be opened.
     """
-    fh = open(path, "rb")  # noqa: SIM115 - closed by the WSGI server with the response
+    # unbuffered: the server sends the descriptor (or reads large blocks), and a buffered
+    # file would cost an isatty() and a seek per response
+    fh = open(path, "rb", buffering=0)  # noqa: SIM115 - closed by the WSGI server
     try:
         size = os.fstat(fh.fileno()).st_size
     except OSError:
