@@ -157,6 +157,7 @@ def reset_state(storage: str) -> None:
             path = os.path.join(folder, name)
             if os.path.exists(path):
                 os.remove(path)
+    os.sync()  # the removals' disk work (journal, discards) is not the measured server's
 
 
 NGINX_CONF = """\

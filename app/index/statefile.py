@@ -100,9 +100,13 @@ def load_statefile(backend: StorageBackend, repo: str, url_base: str) -> list[In
 
 
 def save_statefile(backend: StorageBackend, repo: str, body: bytes) -> bool:
-    """Write the state file; failures are logged, never raised."""
+    """Write the state file; failures are logged, never raised.
+
+    Not flushed to stable storage: it is a cache of what storage holds (a crash costs a
+    rebuild from the packages), and it is rewritten after every burst of changes.
+    """
     try:
-        backend.put_object(storage_path(repo, STATEFILE), body)
+        backend.put_object(storage_path(repo, STATEFILE), body, durable=False)
     except StorageError as exc:
         fields = {"repo": repo, "error": str(exc)}
         log.warning("Error saving index-cache.yaml", extra={"fields": fields})

@@ -56,7 +56,9 @@ class MemoryBackend(StorageBackend):
             content, mtime = self.objects[path]
         return StoredObject(path, content, mtime)
 
-    def put_object(self, path: str, content: bytes, *, overwrite: bool = True) -> ObjectInfo:
+    def put_object(
+        self, path: str, content: bytes, *, overwrite: bool = True, durable: bool = True
+    ) -> ObjectInfo:
         with self._lock:
             self.objects[path] = (content, time.time_ns())
             return ObjectInfo(path, self.objects[path][1], len(content))
