@@ -17,6 +17,7 @@ from werkzeug.http import parse_accept_header
 from app.auth import PULL
 from app.auth import requires
 from app.errors import NotFound
+from app.http import SMALL_FILE
 from app.http import file_response
 from app.index.chart_index import RenderedIndex
 from app.names import check_file_name
@@ -92,7 +93,7 @@ def package(filename: str) -> Response:
     local = repository.backend.local_file(_storage_path(repository.backend, repo, filename))
     if local is not None:
         try:
-            return file_response(local, content_type)
+            return file_response(local, content_type, small=SMALL_FILE)
         except OSError:
             pass  # removed or unreadable since: answered as from any other store
     body = repository.read(repo, filename)
