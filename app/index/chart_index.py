@@ -14,6 +14,7 @@ import re
 import threading
 from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
@@ -148,7 +149,6 @@ class ChartIndex:
         self.charts: dict[str, list[IndexEntry]] = {}
         self._names: list[str] = []  # chart names in index order
         self.generated = ""
-        self._blocks: dict[str, bytes] = {}
         self._block_tags: dict[str, bytes] = {}
         self._rendered: RenderedIndex | None = None
         # True once the rendered bytes are out of date; they are replaced (and the old
@@ -166,7 +166,6 @@ class ChartIndex:
                 self._names.append(entry.name)
             versions.append(entry)
             self.entries[entry.filename] = entry
-        self._blocks.clear()
         self._block_tags.clear()
         self._stale = True
 
@@ -209,7 +208,6 @@ class ChartIndex:
             self._stale = True
 
     def _touch(self, name: str) -> None:
-        self._blocks.pop(name, None)
         self._block_tags.pop(name, None)
         self._stale = True
 
@@ -252,19 +250,25 @@ class ChartIndex:
 
     def _render_yaml(self) -> bytes:
         return render.render_yaml_index(
-            (self._yaml_block(name) for name in self._names),
-            generated=self.generated,
-            context_path=self.context_path,
+            self._yaml_pieces(), generated=self.generated, context_path=self.context_path
         )
 
-    def _yaml_block(self, name: str) -> bytes:
-        block = self._blocks.get(name)
-        if block is None:
-            parts = [render.yaml_chart_header(name)]
-            parts.extend(e.yaml for e in self.visible(name))
-            block = self._blocks[name] = b"".join(parts)
-            self._block_tags[name] = hashlib.blake2b(block, digest_size=16).digest()
-        return block
+    def _yaml_pieces(self) -> Iterator[bytes]:
+        """Each chart's header and entries, joined once into the body (per-chart blocks are
+        not kept: they would hold the index's bytes a second time for no faster render)."""
+        for name in self._names:
+            yield render.yaml_chart_header(name)
+            for entry in self.visible(name):
+                yield entry.yaml
+
+    def _block_tag(self, name: str) -> bytes:
+        tag = self._block_tags.get(name)
+        if tag is None:
+            digest = hashlib.blake2b(render.yaml_chart_header(name), digest_size=16)
+            for entry in self.visible(name):
+                digest.update(entry.yaml)
+            tag = self._block_tags[name] = digest.digest()
+        return tag
 
     def _yaml_tag(self) -> Any:
         """A digest of the YAML body built from its per-chart block digests, so a change
@@ -272,7 +276,7 @@ class ChartIndex:
         tag = hashlib.blake2b(digest_size=16)
         tag.update(f"{self.generated}\0{self.context_path}\0".encode())
         for name in self._names:
-            tag.update(self._block_tags[name])
+            tag.update(self._block_tag(name))
         return tag
 
     def _render_json(self) -> bytes:

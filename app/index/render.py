@@ -87,10 +87,10 @@ def _value_line(key: str, value: str, indent: int) -> bytes:
 
 
 def render_yaml_index(chart_blocks: Iterable[bytes], *, generated: str, context_path: str) -> bytes:
-    """The whole ``index.yaml``: the chart blocks (already in natural order) joined.
+    """The whole ``index.yaml``: the charts' bytes (already in natural order) joined.
 
-    Each block is a :func:`yaml_chart_header` followed by that chart's :func:`yaml_entry`
-    fragments.
+    Each chart is a :func:`yaml_chart_header` followed by that chart's :func:`yaml_entry`
+    fragments, as one block or as separate pieces.
     """
     blocks: Iterator[bytes] = iter(chart_blocks)
     first = next(blocks, None)
