@@ -39,7 +39,8 @@ def _chart_yaml(name: str, version: str, rnd: random.Random) -> bytes:
     return text.encode()
 
 
-def _archive(name: str, files: dict[str, bytes]) -> bytes:
+def archive(name: str, files: dict[str, bytes]) -> bytes:
+    """A chart package: ``files`` under the folder ``name``, tarred and gzipped (fixed times)."""
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w") as tar:
         for path, data in files.items():
@@ -60,7 +61,7 @@ def package(name: str, version: str, rnd: random.Random) -> bytes:
         "templates/service.yaml": b"apiVersion: v1\nkind: Service\n",
         ".helmignore": b".git/\n",
     }
-    return _archive(name, files)
+    return archive(name, files)
 
 
 MAX_FILE = 4 << 20  # Helm refuses a chart holding a file larger than 5 MiB decompressed
@@ -84,7 +85,7 @@ def _sized(name: str, version: str, seed: int, payload_size: int) -> bytes:
     files = {"Chart.yaml": chart_yaml}
     for i in range(0, len(payload), MAX_FILE):
         files[f"files/random-{i // MAX_FILE}.bin"] = payload[i : i + MAX_FILE]
-    return _archive(name, files)
+    return archive(name, files)
 
 
 def _write_charts(folder: str, first: int, count: int, versions: int, seed: int) -> int:

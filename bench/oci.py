@@ -33,9 +33,7 @@ rows FAIL, and the messages are printed below the table.
 from __future__ import annotations
 
 import argparse
-import gzip
 import hashlib
-import io
 import json
 import math
 import os
@@ -45,7 +43,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 import urllib.error
@@ -54,6 +51,7 @@ from dataclasses import dataclass
 from dataclasses import field
 
 from bench import measure
+from bench.gen import archive
 from bench.gen import generate
 from bench.gen import package
 from bench.load import WrkResult
@@ -141,13 +139,7 @@ def big_package(size: int = BIG_PAYLOAD) -> bytes:
         "type: application\n"
     ).encode()
     files = {"Chart.yaml": chart_yaml, "files/random.bin": random.Random(1).randbytes(size)}
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w") as tar:
-        for path, data in files.items():
-            info = tarfile.TarInfo(f"{BIG_CHART}/{path}")
-            info.size, info.mtime, info.mode = len(data), 1700000000, 0o644
-            tar.addfile(info, io.BytesIO(data))
-    return gzip.compress(raw.getvalue(), mtime=0)
+    return archive(BIG_CHART, files)
 
 
 def _write_chart(folder: str, name: str, version: str, data: bytes) -> Chart:

@@ -8,7 +8,6 @@ import errno
 import gzip
 import os
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -257,21 +256,6 @@ def test_the_server_sends_index_and_packages_with_sendfile(spied_server) -> None
     while sent() - before < expected and time.monotonic() < deadline:
         time.sleep(0.05)
     assert sent() - before >= expected
-
-
-@pytest.fixture
-def certificate(tmp_path) -> tuple[str, str]:
-    cert, key = str(tmp_path / "cert.pem"), str(tmp_path / "key.pem")
-    subprocess.run(
-        [
-            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
-            *("-keyout", key, "-out", cert, "-subj", "/CN=127.0.0.1"),
-            *("-addext", "subjectAltName=IP:127.0.0.1"),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return cert, key
 
 
 def test_without_sendfile_files_are_read_in_large_blocks(tmp_path) -> None:

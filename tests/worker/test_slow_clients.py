@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import socket
 import ssl
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -185,21 +184,6 @@ def test_idle_and_silent_connections_hold_no_thread(run_server, storage) -> None
     finally:
         for sock in silent + kept_alive:
             sock.close()
-
-
-@pytest.fixture
-def certificate(tmp_path) -> tuple[str, str]:
-    cert, key = str(tmp_path / "cert.pem"), str(tmp_path / "key.pem")
-    subprocess.run(
-        [
-            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
-            *("-keyout", key, "-out", cert, "-subj", "/CN=127.0.0.1"),
-            *("-addext", "subjectAltName=IP:127.0.0.1"),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return cert, key
 
 
 def test_slow_tls_clients_do_not_block_readers_and_time_out(
