@@ -38,10 +38,8 @@ import json
 import math
 import os
 import random
-import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -50,11 +48,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 
+from bench import load
 from bench import measure
 from bench.gen import archive
 from bench.gen import generate
 from bench.gen import package
-from bench.load import WrkResult
 from bench.registry import registry_binary
 from bench.registry import start_registry
 from bench.servers import Process
@@ -190,19 +188,6 @@ def pull_all(server: Process, charts: list[Chart], destination: str) -> float:
     return seconds
 
 
-def wrk(url: str, seconds: float, headers: dict[str, str], connections: int = 16) -> WrkResult:
-    """``wrk`` like ``bench.load.wrk`` (2 threads, same parsing) with request headers."""
-    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{max(1, int(seconds))}s", "--timeout", "30s"]
-    for name, value in headers.items():
-        cmd += ["-H", f"{name}: {value}"]
-    out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    errors = (int(bad.group(1)) if bad else 0) + (sum(map(int, sock.groups())) if sock else 0)
-    return WrkResult(rps, errors)
-
-
 def _get(url: str, headers: dict[str, str]) -> bytes:
     try:
         return fetch(url, headers)
@@ -234,7 +219,7 @@ def blob_url(server: Process, chart: Chart) -> str:
 
 def _serving(url: str, seconds: float, sample: Sample, figure: Figure) -> None:
     headers = {"Accept": MANIFEST_TYPE} if figure is MANIFEST else {}
-    result = wrk(url, seconds, headers)
+    result = load.wrk(url, seconds, headers=headers)
     sample.values[figure.name] = result.rps
     sample.wrk_errors[figure.name] = result.errors
 
