@@ -10,9 +10,12 @@ the counters simply stay put.
 
 from __future__ import annotations
 
+import array
 import errno
+import fcntl
 import logging
 import os
+import termios
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -43,10 +46,13 @@ def _start() -> Any:
 class RewriteWatch:
     """Per-process counters of in-place writes to files of watched folders.
 
-    A folder's counter also moves when this process starts watching it (so right after a
-    fork too): what happened before is unknown, so the caller re-scans once. So does every
-    counter when the kernel's event queue overflowed. Create one per process and share it:
-    each holds an inotify instance, of which a user has few.
+    A folder's counter also moves when this process starts watching it: what happened
+    before is unknown, so the caller re-scans once. A forked child watches anew, but a
+    folder its parent watched keeps its count unless the parent's queue holds events the
+    parent has not read (the parent's watch covers the time until the child's own starts),
+    so workers forked after the index was loaded do not re-scan it. Every counter moves when
+    the kernel's event queue overflowed. Create one per process and share it: each holds an
+    inotify instance, of which a user has few.
 
     :param relevant: which file names count (others, such as temporary files, do not).
     """
@@ -59,6 +65,8 @@ class RewriteWatch:
         self._watches: dict[str, int] = {}
         self._folders: dict[int, str] = {}
         self._counts: dict[str, int] = {}
+        self._parent: Any = None  # the inotify instance inherited from the parent, if any
+        self._inherited: set[str] = set()  # folders the parent watched
         os.register_at_fork(after_in_child=self._after_fork_in_child)
 
     def count(self, folder: str) -> int:
@@ -88,7 +96,22 @@ class RewriteWatch:
             return  # a missing folder is tried again on the next check
         self._watches[folder] = wd
         self._folders[wd] = folder
-        self._bump(folder)
+        if folder in self._inherited:
+            self._inherited.discard(folder)
+            if not self._parent_missed_nothing():
+                self._bump(folder)
+        else:
+            self._bump(folder)
+
+    def _parent_missed_nothing(self) -> bool:
+        """Whether the parent's queue is empty: nothing happened in its folders since it
+        last looked (checked after this process's own watch started, so no gap)."""
+        try:
+            pending = array.array("i", [0])
+            fcntl.ioctl(self._parent.fileno(), termios.FIONREAD, pending)
+        except (OSError, ValueError):
+            return False
+        return pending[0] == 0
 
     def _drain(self) -> None:
         while events := self._inotify.read(timeout=0):
@@ -111,8 +134,11 @@ class RewriteWatch:
         self._counts[folder] = self._counts.get(folder, 0) + 1
 
     def _after_fork_in_child(self) -> None:
-        """The inherited queue belongs to the parent: start afresh on first use."""
+        """The inherited queue belongs to the parent: start afresh on first use, keeping
+        the parent's to tell whether anything happened before this process's watch."""
         self._lock = threading.Lock()
-        if self._inotify is not None:
-            self._inotify.close()
-        self._inotify, self._watches, self._folders = None, {}, {}
+        if self._parent is not None:
+            self._parent.close()
+        self._parent, self._inotify = self._inotify, None
+        self._inherited = {f for f, wd in self._watches.items() if wd != UNWATCHABLE}
+        self._watches, self._folders = {}, {}

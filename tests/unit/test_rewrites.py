@@ -129,21 +129,29 @@ from backends.rewrites import RewriteWatch
 
 watch, folder = RewriteWatch(lambda name: name.endswith(".tgz")), sys.argv[1]
 parent = watch.count(folder)
+if sys.argv[2] == "missed":  # written after the parent last looked, before the fork
+    with open(os.path.join(folder, "chart-0.1.0.tgz"), "ab") as fh:
+        fh.write(b"x")
 pid = os.fork()
-if pid == 0:  # the child's counter moves on its first check, then with its own watch
-    moved = watch.count(folder) == parent + 1
+if pid == 0:
+    first = watch.count(folder)
     with open(os.path.join(folder, "chart-1.0.0.tgz"), "ab") as fh:
         fh.write(b"x")
-    os._exit(0 if moved and watch.count(folder) > parent + 1 else 3)
+    later = watch.count(folder)  # its own watch sees its own write
+    expected = parent + 1 if sys.argv[2] == "missed" else parent
+    os._exit(0 if first == expected and later > first else 3)
 _, status = os.waitpid(pid, 0)
 assert os.waitstatus_to_exitcode(status) == 0, "child"
-assert watch.count(folder) > parent, "parent"  # its own watch saw the child's write
+assert watch.count(folder) > parent, "parent"  # its own watch saw the writes
 """
 
 
 @linux
-def test_forked_child_rescans_once_and_watches_anew(tmp_path) -> None:
+@pytest.mark.parametrize("before_fork", ["quiet", "missed"])
+def test_forked_child_keeps_the_count_unless_its_parent_missed_a_write(
+    tmp_path, before_fork: str
+) -> None:
     folder = _folder(tmp_path, "repo")
-    command = [sys.executable, "-c", _FORK, folder]
+    command = [sys.executable, "-c", _FORK, folder, before_fork]
     run = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     assert run.returncode == 0, run.stderr
