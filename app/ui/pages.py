@@ -19,8 +19,6 @@ from app.charts.loader import LoadedChart
 from app.errors import NameInvalid
 from app.index.entry import IndexEntry
 from app.oci.names import parse_name
-from app.ui.readme import render_readme
-from app.ui.values import highlight_yaml
 
 
 @dataclass(frozen=True)
@@ -35,6 +33,11 @@ class PackageView:
 
 def package_view(chart: LoadedChart) -> PackageView:
     """Render the README and ``values.yaml`` of a loaded chart."""
+    # imported on the first chart page: Markdown, the sanitiser and Pygments take as long
+    # to import as the rest of the server, and a worker serving Helm needs none of them
+    from app.ui.readme import render_readme
+    from app.ui.values import highlight_yaml
+
     readme = None
     if chart.readme is not None:
         readme = render_readme(chart.readme_name, chart.readme)
