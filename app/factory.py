@@ -13,6 +13,9 @@ from app.blueprints import api as _api  # noqa: F401 - imported before workers f
 from app.blueprints import apidoc
 from app.blueprints import register_blueprints
 from app.blueprints import registry
+from app.blueprints import repo as _repo  # noqa: F401 - imported before workers fork
+from app.blueprints import server_info as _server_info  # noqa: F401 - imported before workers fork
+from app.blueprints import ui as _ui  # noqa: F401 - imported before workers fork
 from app.cache import make_cache
 from app.cache import redis_client
 from app.errors import REGISTRY_ROOT
