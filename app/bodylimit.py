@@ -55,8 +55,10 @@ def limit_bodies(wsgi_app: WSGIApp, limit: int) -> WSGIApp:
 
     def app(environ: dict[str, Any], start_response: Any) -> Any:
         length = environ.get("CONTENT_LENGTH")
-        declared = int(length) if length and length.isdigit() else None
-        environ["wsgi.input"] = LimitedInput(environ["wsgi.input"], limit, declared)
+        if (length and length != "0") or "HTTP_TRANSFER_ENCODING" in environ:
+            declared = int(length) if length and length.isdigit() else None
+            environ["wsgi.input"] = LimitedInput(environ["wsgi.input"], limit, declared)
+        # else: HTTP/1.1 gives the request no body (RFC 9112 section 6.3), nothing to limit
         return wsgi_app(environ, start_response)
 
     return app

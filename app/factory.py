@@ -55,6 +55,28 @@ class ChartMuseumApp(Flask):
         return synced
 
 
+_FORWARDED = (
+    "HTTP_X_FORWARDED_FOR",
+    "HTTP_X_FORWARDED_PROTO",
+    "HTTP_X_FORWARDED_HOST",
+    "HTTP_X_FORWARDED_PORT",
+)
+
+
+def _behind_proxy(wsgi_app: Any) -> Any:
+    """``wsgi_app`` reading the client, scheme, host and port from the first hop of the
+    ``X-Forwarded-*`` headers (werkzeug's ``ProxyFix``), which only runs when one is there."""
+    fixed = ProxyFix(wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1)
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        for name in _FORWARDED:
+            if name in environ:
+                return fixed(environ, start_response)
+        return wsgi_app(environ, start_response)
+
+    return app
+
+
 def build_repository(config: Config) -> Repository:
     """Backend, index engine and upload rules for a (normalised) config."""
     backend = build_backend(config)
@@ -107,7 +129,7 @@ def create_app(config: Config, repository: Repository | None = None) -> Flask:
     check_config(config)
     setup_logging(config.debug, config.log_json)
     app = ChartMuseumApp("chartmuseum", static_folder=None)
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1)  # type: ignore[method-assign]
+    app.wsgi_app = _behind_proxy(app.wsgi_app)  # type: ignore[method-assign]
     repository = repository or build_repository(config)
     services = Services(config, repository, build_registry(config, repository))
     app.extensions[KEY] = services

@@ -120,9 +120,10 @@ class Pipeline:
             level = logging.WARNING if status == 404 else logging.ERROR
         if not log.isEnabledFor(level):
             return
-        path = _path(environ)
-        if level == logging.INFO and not self.config.log_health and path.endswith(_HEALTH):
+        quiet = level == logging.INFO and not self.config.log_health
+        if quiet and environ.get("PATH_INFO", "").endswith(_HEALTH):  # ASCII: as decoded
             return
+        path = _path(environ)
         fields = {
             "path": path,
             "comment": g.get("comment", "") if has_app_context() else "",

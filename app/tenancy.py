@@ -93,9 +93,11 @@ def install_tenancy(app: Flask, check_storable: Callable[[str], None] | None = N
     @app.before_request
     def _check_repo() -> None:
         check_path(request.environ.get("PATH_INFO", ""))
-        check_repo(g.repo)
-        if check_storable is not None:
-            check_storable(g.repo)
+        repo = g.repo
+        if repo:  # the root tenant always passes
+            check_repo(repo)
+            if check_storable is not None:
+                check_storable(repo)
 
 
 def repo_prefixes(depth: int, dynamic: bool) -> list[str]:
