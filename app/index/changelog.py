@@ -22,6 +22,9 @@ from dataclasses import dataclass
 from app.index.wire import JournalEvent
 from app.index.wire import Snapshot
 
+SNAPSHOT_MARKER = "snapshot.seq"
+"""The marker holding the ``seq`` of the latest snapshot (see :meth:`ChangeLog.write_snapshot`)."""
+
 
 class StateUnavailable(Exception):
     """The shared change log cannot be reached (e.g. Redis is down, the folder is read-only)."""
@@ -83,7 +86,9 @@ class ChangeLog(ABC):
 
     @abstractmethod
     def write_snapshot(self, snap: Snapshot) -> None:
-        """Replace the snapshot and start a new, empty journal generation (lock held)."""
+        """Replace the snapshot, set the :data:`SNAPSHOT_MARKER` marker to its ``seq`` and
+        start a new, empty journal generation (lock held), in that order: whoever finds a
+        new generation finds the marker of the snapshot it starts from."""
 
     @abstractmethod
     def append(self, event: JournalEvent) -> int:

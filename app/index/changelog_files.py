@@ -23,6 +23,7 @@ import tempfile
 from collections.abc import Iterator
 
 from app.index import persisted
+from app.index.changelog import SNAPSHOT_MARKER
 from app.index.changelog import ChangeLog
 from app.index.changelog import ChangeLogs
 from app.index.changelog import JournalCursor
@@ -136,6 +137,7 @@ class FileChangeLog(ChangeLog):
     def write_snapshot(self, snap: Snapshot) -> None:
         """Replace the snapshot and start an empty journal (call with the lock held)."""
         self._replace("snapshot", snap.encode())
+        self._replace(SNAPSHOT_MARKER, str(snap.seq).encode())
         self._replace("journal", b"")
 
     def _replace(self, name: str, payload: bytes) -> None:

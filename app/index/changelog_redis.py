@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from app.index import persisted
+from app.index.changelog import SNAPSHOT_MARKER
 from app.index.changelog import ChangeLog
 from app.index.changelog import ChangeLogs
 from app.index.changelog import JournalCursor
@@ -81,6 +82,7 @@ class RedisChangeLog(ChangeLog):
         with _redis_errors():
             pipe = self.client.pipeline(transaction=True)
             pipe.set(self.key + ":snapshot", snap.encode())
+            pipe.set(f"{self.key}:m:{SNAPSHOT_MARKER}", str(snap.seq))
             pipe.delete(self.key + ":journal")
             pipe.incr(self.key + ":epoch")
             pipe.execute()

@@ -20,6 +20,7 @@ from app.gocompat.times import format_time
 from app.index.background import BackgroundWriter
 from app.index.build import UrlScheme
 from app.index.change import Change
+from app.index.changelog import SNAPSHOT_MARKER
 from app.index.changelog import ChangeLogs
 from app.index.changelog import StateUnavailable
 from app.index.changelog_files import FileChangeLogs
@@ -235,7 +236,21 @@ class IndexEngine:
                 replica.apply_all(events)
                 return
         with replica.log.locked():
-            self._load(replica)
+            if not (replica.loaded and self._follow_compaction(replica)):
+                self._load(replica)
+
+    def _follow_compaction(self, replica: RepoReplica) -> bool:
+        """After another worker folded the journal into a snapshot of exactly what this
+        replica holds (the same ``seq``), follow the new journal instead of reloading: no
+        snapshot to decode and no index to render again (lock held). False otherwise."""
+        if replica.log.read_marker(SNAPSHOT_MARKER) != str(replica.seq):
+            return False
+        replica.cursor = replica.log.open_cursor()
+        events, restarted = replica.log.read_events(replica.cursor)
+        if restarted:
+            return False
+        replica.apply_all(events)
+        return True
 
     def _storage_moved(self, replica: RepoReplica) -> bool:
         if self.settings.always_regenerate or replica.force_scan:

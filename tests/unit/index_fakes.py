@@ -10,6 +10,7 @@ from typing import Any
 
 from app.charts.loader import load_chart
 from app.index.build import entry_from_metadata
+from app.index.changelog import SNAPSHOT_MARKER
 from app.index.changelog import ChangeLog
 from app.index.changelog import ChangeLogs
 from app.index.changelog import JournalCursor
@@ -109,6 +110,7 @@ class MemoryChangeLog(ChangeLog):
     def write_snapshot(self, snap: Snapshot) -> None:
         shared = self.shared
         shared.snapshot, shared.journal = snap.encode(), []
+        shared.markers[SNAPSHOT_MARKER] = str(snap.seq)
         shared.generation += 1
 
     def append(self, event: JournalEvent) -> int:

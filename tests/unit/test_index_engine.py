@@ -103,6 +103,51 @@ def test_upkeep_folds_the_journal_into_a_snapshot(backend, logs, tmp_path) -> No
     assert "after-0.1.0.tgz" in a.read("").entries and "after-0.1.0.tgz" in b.read("").entries
 
 
+def _snapshot_loads(monkeypatch: pytest.MonkeyPatch, engine: IndexEngine) -> list[str]:
+    """Record the repositories whose snapshot ``engine`` decodes from now on."""
+    loads: list[str] = []
+    replica = engine.replica("")
+    real = replica.log.read_snapshot
+
+    def counted():  # type: ignore[no-untyped-def]
+        loads.append(replica.repo)
+        return real()
+
+    monkeypatch.setattr(replica.log, "read_snapshot", counted)
+    return loads
+
+
+def test_a_worker_holding_the_compacted_state_follows_without_reloading(
+    backend, logs, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b = _worker(backend, logs, tmp_path), _worker(backend, logs, tmp_path)
+    for i in range(12):
+        upload(a, f"chart{i}")
+    body = b.read("").rendered().body  # b is up to date when a compacts
+    loads = _snapshot_loads(monkeypatch, b)
+    a.flush()
+    upload(a, "after")
+    index = b.read("")
+    assert loads == []  # the new journal only
+    assert index.rendered().body == a.read("").rendered().body != body
+    assert "after-0.1.0.tgz" in index.entries
+
+
+def test_a_worker_behind_the_compaction_reloads_the_snapshot(
+    backend, logs, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b = _worker(backend, logs, tmp_path), _worker(backend, logs, tmp_path)
+    b.read("")
+    for i in range(12):
+        upload(a, f"chart{i}")  # b has read none of these when a compacts
+    loads = _snapshot_loads(monkeypatch, b)
+    a.flush()
+    upload(a, "after")
+    assert b.read("").rendered().body == a.read("").rendered().body
+    assert loads == [""]
+    assert len(b.read("").entries) == 13
+
+
 def test_upkeep_leaves_a_short_journal_alone(backend, logs, tmp_path) -> None:
     a = _worker(backend, logs, tmp_path)
     upload(a, "one")
