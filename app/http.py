@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from typing import Any
 
 from flask import Response
@@ -40,17 +42,21 @@ def file_response(
     :param small: a file of at most this many bytes is read and sent with the response
         head in one write instead (for a typical chart package that costs less than a
         ``sendfile`` of its own; :data:`SMALL_FILE` is the size that pays off).
-    :raises FileNotFoundError: (or another ``OSError``) when the file cannot be opened.
+    :raises FileNotFoundError: (or another ``OSError``) when ``path`` is not a regular file
+        that can be opened.
     """
     # unbuffered: the server sends the descriptor (or reads large blocks), and a buffered
     # file would cost an isatty() and a seek per response
-    fh = open(path, "rb", buffering=0)  # noqa: SIM115 - closed by the WSGI server
+    fh = open(path, "rb", buffering=0, opener=_open_nonblocking)  # noqa: SIM115 - closed by the server
     try:
-        size = os.fstat(fh.fileno()).st_size
-        if size <= small:
+        st = os.fstat(fh.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise IsADirectoryError(errno.EISDIR, "not a regular file", path)
+        if st.st_size <= small:
             with fh:
-                return Response(fh.readall(), headers=headers, content_type=content_type)
-    except OSError:
+                body = _read_all(fh.fileno(), st.st_size)
+            return Response(body, headers=headers, content_type=content_type)
+    except BaseException:
         fh.close()
         raise
     response = Response(
@@ -59,5 +65,23 @@ def file_response(
         content_type=content_type,
         direct_passthrough=True,
     )
-    response.content_length = size
+    response.content_length = st.st_size
     return response
+
+
+def _open_nonblocking(path: str, flags: int) -> int:
+    """Open without blocking: a FIFO put in the folder is refused after the ``fstat``
+    instead of holding the thread (a regular file reads the same either way)."""
+    return os.open(path, flags | os.O_NONBLOCK)
+
+
+def _read_all(fd: int, size: int) -> bytes:
+    """The file's bytes: one ``read`` when it returns the size ``fstat`` gave (the server
+    replaces a stored file by renaming a new one over it), else reads to the end."""
+    data = os.read(fd, size)
+    if len(data) == size:
+        return data
+    chunks = [data]
+    while chunk := os.read(fd, 65536):
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -6,7 +6,9 @@ is not recursive: it returns only the objects directly inside the given folder.
 
 from __future__ import annotations
 
+import os
 import posixpath
+import stat
 import time
 from abc import ABC
 from abc import abstractmethod
@@ -160,6 +162,15 @@ class StorageBackend(ABC):
     def local_file(self, path: str) -> str | None:
         """The file holding object ``path`` when the store is a local file system (so it can
         be sent by the kernel, ``sendfile(2)``), else None (also when it does not exist)."""
+        local = self.local_path(path)
+        try:
+            return local if local is not None and stat.S_ISREG(os.stat(local).st_mode) else None
+        except OSError:
+            return None
+
+    def local_path(self, path: str) -> str | None:
+        """Where object ``path`` is, or would be, on a local file system, without looking
+        (a reader opens it and handles its absence); None when the store is not local."""
         return None
 
     def change_token(self, prefix: str) -> str | None:

@@ -107,13 +107,8 @@ class LocalFilesystemBackend(StorageBackend):
             raise _error("stat", path, exc) from exc
         return ObjectInfo(path, st.st_mtime_ns, st.st_size) if stat.S_ISREG(st.st_mode) else None
 
-    def local_file(self, path: str) -> str | None:
-        """The object's file, when it is a regular file."""
-        target = self._abs(path)
-        try:
-            return target if stat.S_ISREG(os.stat(target).st_mode) else None
-        except OSError:
-            return None
+    def local_path(self, path: str) -> str:
+        return self._abs(path)
 
     def put_object(
         self, path: str, content: bytes, *, overwrite: bool = True, durable: bool = True

@@ -74,10 +74,11 @@ def _index_file_response(
 
 
 @functools.lru_cache(maxsize=4096)
-def _storage_path(backend: StorageBackend, repo: str, filename: str) -> str:
-    """:func:`app.names.check_file_name`, remembered for the names downloaded most (the
-    answer depends on nothing else; a refused name raises, and is not remembered)."""
-    return check_file_name(backend, repo, filename)
+def _local_path(backend: StorageBackend, repo: str, filename: str) -> str | None:
+    """:func:`app.names.check_file_name`, then where the file is on local storage (None for
+    object stores); remembered for the names downloaded most (the answer depends on nothing
+    else; a refused name raises, and is not remembered)."""
+    return backend.local_path(check_file_name(backend, repo, filename))
 
 
 @requires(PULL)
@@ -90,12 +91,14 @@ def package(filename: str) -> Response:
     else:
         raise NotFound("unsupported file extension")
     repository, repo = services().repository, current_repo()
-    local = repository.backend.local_file(_storage_path(repository.backend, repo, filename))
+    local = _local_path(repository.backend, repo, filename)
     if local is not None:
         try:
             return file_response(local, content_type, small=SMALL_FILE)
+        except IsADirectoryError:  # a folder or a FIFO by that name: no package
+            raise NotFound("object not found") from None
         except OSError:
-            pass  # removed or unreadable since: answered as from any other store
+            pass  # missing or unreadable: answered (404...) as from any other store
     body = repository.read(repo, filename)
     return Response(body, content_type=content_type)
 

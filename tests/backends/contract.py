@@ -53,6 +53,19 @@ class BackendContract:
         assert backend.stat_object("org1/y.tgz") is None
         assert backend.stat_object("org1") is None
 
+    def test_local_files_agree_with_the_objects(self, backend: StorageBackend) -> None:
+        backend.put_object("org1/x.tgz", b"12345")
+        path, file = backend.local_path("org1/x.tgz"), backend.local_file("org1/x.tgz")
+        if path is None:  # an object store: nothing to send with sendfile(2)
+            assert file is None
+            return
+        assert file == path
+        with open(path, "rb") as fh:
+            assert fh.read() == b"12345"
+        missing = backend.local_path("org1/y.tgz")  # where it would be, unchecked
+        assert missing is not None and backend.local_file("org1/y.tgz") is None
+        assert backend.local_file("org1") is None  # a folder is no object
+
     def test_list_is_not_recursive_and_isolates_tenants(self, backend: StorageBackend) -> None:
         backend.put_object("org1/a.tgz", b"aaa")
         backend.put_object("org1/index-cache.yaml", b"x")

@@ -288,18 +288,16 @@ def test_package_errors_are_unchanged(app: Flask) -> None:
     assert reserved.status == 400 and b"reserved" in reserved.body
 
 
-def test_a_package_gone_before_it_is_opened_answers_404(
-    app: Flask, storage: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    backend = app.extensions[KEY].repository.backend
-    real = backend.local_file
-
-    def then_removed(path: str) -> str | None:
-        found = real(path)
-        if found is not None:
-            os.unlink(found)
-        return found
-
-    monkeypatch.setattr(backend, "local_file", then_removed)
+def test_a_package_gone_from_the_folder_answers_404(app: Flask, storage: str) -> None:
+    assert call(app, "/charts/alpha-1.0.0.tgz").status == 200  # its path is remembered
+    os.unlink(os.path.join(storage, "alpha-1.0.0.tgz"))
     answer = call(app, "/charts/alpha-1.0.0.tgz")
+    assert (answer.status, answer.body) == (404, b'{"error":"object not found"}')
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo"])
+def test_a_package_name_that_is_not_a_file_answers_404(app: Flask, storage: str, kind) -> None:
+    path = os.path.join(storage, "odd-1.0.0.tgz")
+    os.mkdir(path) if kind == "folder" else os.mkfifo(path)
+    answer = call(app, "/charts/odd-1.0.0.tgz")  # never blocks on the FIFO
     assert (answer.status, answer.body) == (404, b'{"error":"object not found"}')
