@@ -45,20 +45,24 @@ def file_response(
     :raises FileNotFoundError: (or another ``OSError``) when ``path`` is not a regular file
         that can be opened.
     """
-    # unbuffered: the server sends the descriptor (or reads large blocks), and a buffered
-    # file would cost an isatty() and a seek per response
-    fh = open(path, "rb", buffering=0, opener=_open_nonblocking)  # noqa: SIM115 - closed by the server
+    # a non-blocking open: a FIFO put in the folder is refused after the fstat instead of
+    # holding the thread (a regular file reads the same either way)
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    handed_over = False
     try:
-        st = os.fstat(fh.fileno())
+        st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise IsADirectoryError(errno.EISDIR, "not a regular file", path)
         if st.st_size <= small:
-            with fh:
-                body = _read_all(fh.fileno(), st.st_size)
-            return Response(body, headers=headers, content_type=content_type)
-    except BaseException:
-        fh.close()
-        raise
+            return Response(_read_all(fd, st.st_size), headers=headers, content_type=content_type)
+        # unbuffered: the server sends the descriptor (or reads large blocks), and a
+        # buffered file would cost an isatty() and a seek per response
+        fh = open(fd, "rb", buffering=0)  # noqa: SIM115 - closed by the WSGI server
+        handed_over = True
+    finally:
+        if not handed_over:
+            os.close(fd)
+    fh.name = path
     response = Response(
         wrap_file(request.environ, fh),
         headers=headers,
@@ -67,12 +71,6 @@ def file_response(
     )
     response.content_length = st.st_size
     return response
-
-
-def _open_nonblocking(path: str, flags: int) -> int:
-    """Open without blocking: a FIFO put in the folder is refused after the ``fstat``
-    instead of holding the thread (a regular file reads the same either way)."""
-    return os.open(path, flags | os.O_NONBLOCK)
 
 
 def _read_all(fd: int, size: int) -> bytes:
