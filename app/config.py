@@ -13,8 +13,6 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import Any
 
-import yaml
-
 from app import __version__
 from app.errors import ConfigError
 from app.gocompat.flags import parse_go_bool
@@ -94,6 +92,8 @@ def _read_config_file(path: str) -> dict[str, Any]:
     ext = os.path.splitext(path)[1]
     if ext not in ("", ".yaml", ".yml"):
         raise ConfigError("config file must have .yaml/.yml extension (or no extension)")
+    import yaml  # only with a config file: not worth its import at every start
+
     try:
         with open(path, encoding="utf-8") as fh:
             data = yaml.safe_load(fh) or {}

@@ -18,9 +18,6 @@ from app.gocompat.unmarshal_types import ZEROS
 from app.gocompat.unmarshal_types import GoType
 from app.gocompat.unmarshal_types import UnmarshalError
 from app.gocompat.unmarshal_types import find_field
-from app.gocompat.yaml_read import YamlError
-from app.gocompat.yaml_read import cyclic_anchor
-from app.gocompat.yaml_read import parse_first_document
 from app.gocompat.yaml_read_fast import NotSimple
 from app.gocompat.yaml_read_fast import parse_simple
 from app.gocompat.yaml_to_json import CyclicValue
@@ -133,6 +130,12 @@ def _zero(target: GoType) -> Any:
 
 def _to_json(data: bytes, target: GoType) -> Any:
     """Go: ``yamlToJSONTarget`` (go-yaml decoding, then the JSON-compatible conversion)."""
+    # the general reader (PyYAML underneath) is imported by the first document that needs
+    # it: nearly every chart takes the fast path, and a start need not pay for it
+    from app.gocompat.yaml_read import YamlError
+    from app.gocompat.yaml_read import cyclic_anchor
+    from app.gocompat.yaml_read import parse_first_document
+
     prefix = "error converting YAML to JSON: "
     try:
         return JsonConverter().convert(parse_first_document(data), target)

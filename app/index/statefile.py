@@ -9,8 +9,6 @@ import logging
 import re
 from typing import Any
 
-import yaml
-
 from app.index import render
 from app.index.build import UrlScheme
 from app.index.entry import IndexEntry
@@ -22,7 +20,6 @@ from backends.base import StorageError
 log = logging.getLogger("chartmuseum")
 STATEFILE = "index-cache.yaml"
 _TS = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)")
-_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _NOT_METADATA = ("urls", "created", "digest", "removed")
 
 
@@ -71,10 +68,16 @@ def _entry(record: dict[str, Any], urls: UrlScheme) -> IndexEntry | None:
 
 
 def _parse(body: bytes) -> dict[str, Any]:
+    """The state file's mapping. :raises ValueError: when it is neither JSON nor YAML."""
     try:
         data = json.loads(body)
     except ValueError:
-        data = yaml.load(body, Loader=_SAFE_LOADER)
+        import yaml  # only for a YAML state file: not worth its import at every start
+
+        try:
+            data = yaml.load(body, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        except yaml.YAMLError as exc:
+            raise ValueError(str(exc)) from None
     if not isinstance(data, dict):
         raise ValueError("not a mapping")
     return data
@@ -89,7 +92,7 @@ def load_statefile(backend: StorageBackend, repo: str, url_base: str) -> list[In
     try:
         entries = _parse(body).get("entries") or {}
         records = [r for versions in entries.values() for r in versions or ()]
-    except (ValueError, yaml.YAMLError, AttributeError) as exc:
+    except (ValueError, AttributeError) as exc:
         fields = {"repo": repo, "error": str(exc)}
         log.warning("index-cache.yaml found but could not be parsed", extra={"fields": fields})
         return []
