@@ -38,6 +38,9 @@ from backends.base import StorageBackend
 
 log = logging.getLogger("chartmuseum")
 STATEFILE_MARKER = "statefile.seq"
+COMPACT_SHARE = 0.25
+"""The journal is folded once it holds this many changes per version in the index (and is
+longer than its change log's own threshold)."""
 
 
 def now_generated() -> str:
@@ -173,7 +176,7 @@ class IndexEngine:
         with self._locked(repo) as replica:
             if self.settings.statefiles:
                 self._save_statefile(replica)
-            if not replica.degraded and replica.log.should_compact(replica.cursor.offset):
+            if not replica.degraded and self._worth_compacting(replica):
                 self._write_snapshot(replica)
 
     def _save_statefile(self, replica: RepoReplica) -> None:
@@ -183,6 +186,18 @@ class IndexEngine:
         if save_statefile(self.backend, replica.repo, replica.index.rendered().body):
             self._record(replica, [], [], content=False)
             replica.log.write_marker(STATEFILE_MARKER, str(replica.seq))
+
+    def _worth_compacting(self, replica: RepoReplica) -> bool:
+        """Whether to fold the journal: it is long, and long next to the snapshot. Folding
+        rewrites the whole index, and every worker that has not read the journal's end
+        reloads it, so it waits for changes to a :data:`COMPACT_SHARE` of the index's
+        versions: the cost per change then stays the same whatever the index's size."""
+        if not replica.log.should_compact(replica.cursor.offset):
+            return False
+        base = replica.log.read_marker(SNAPSHOT_MARKER)
+        if not base.isdigit():  # a snapshot written before the marker existed
+            return True
+        return replica.seq - int(base) > len(replica.index.entries) * COMPACT_SHARE
 
     def compact(self, repo: str) -> None:
         """Fold ``repo``'s journal into a new snapshot now."""

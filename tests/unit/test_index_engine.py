@@ -148,6 +148,21 @@ def test_a_worker_behind_the_compaction_reloads_the_snapshot(
     assert len(b.read("").entries) == 13
 
 
+def test_a_large_index_is_folded_only_once_a_quarter_of_it_changed(backend, logs, tmp_path) -> None:
+    a = _worker(backend, logs, tmp_path)
+    for i in range(40):
+        upload(a, f"chart{i}")
+    a.flush()
+    assert _journal(logs)[1] == []  # 40 changes to 40 versions: folded
+    for i in range(13):  # 13 changes: not more than a quarter of 53 versions
+        upload(a, f"more{i}")
+    a.flush()
+    assert len(_journal(logs)[1]) == 13
+    upload(a, "more13")  # 14 changes, 54 versions
+    a.flush()
+    assert _journal(logs)[1] == []
+
+
 def test_upkeep_leaves_a_short_journal_alone(backend, logs, tmp_path) -> None:
     a = _worker(backend, logs, tmp_path)
     upload(a, "one")
