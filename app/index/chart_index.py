@@ -264,29 +264,28 @@ class ChartIndex:
         are kept as one block, so that a render after a change re-joins only that chart
         (at 1,000 charts: about 1 ms instead of 7); a small index (a tenant's) is joined
         from its entries, rather than holding its bytes a second time."""
-        keep = len(self._names) >= BLOCKS_FROM
+        if len(self._names) < BLOCKS_FROM:
+            for name in self._names:
+                yield from self._chart_yaml(name)
+            return
         for name in self._names:
-            if keep:
-                yield self._yaml_block(name)
-                continue
-            yield render.yaml_chart_header(name)
-            for entry in self.visible(name):
-                yield entry.yaml
+            block = self._blocks.get(name)
+            if block is None:
+                block = self._blocks[name] = b"".join(self._chart_yaml(name))
+            yield block
 
-    def _yaml_block(self, name: str) -> bytes:
-        block = self._blocks.get(name)
-        if block is None:
-            parts = [render.yaml_chart_header(name)]
-            parts.extend(e.yaml for e in self.visible(name))
-            block = self._blocks[name] = b"".join(parts)
-        return block
+    def _chart_yaml(self, name: str) -> Iterator[bytes]:
+        """One chart's part of the YAML body: its header, then its versions' entries."""
+        yield render.yaml_chart_header(name)
+        for entry in self.visible(name):
+            yield entry.yaml
 
     def _block_tag(self, name: str) -> bytes:
         tag = self._block_tags.get(name)
         if tag is None:
-            digest = hashlib.blake2b(render.yaml_chart_header(name), digest_size=16)
-            for entry in self.visible(name):
-                digest.update(entry.yaml)
+            digest = hashlib.blake2b(digest_size=16)
+            for piece in self._chart_yaml(name):
+                digest.update(piece)
             tag = self._block_tags[name] = digest.digest()
         return tag
 
