@@ -69,6 +69,12 @@ def _latency(seconds: float, as_integer: bool) -> str | int:
     return f"{nanos / 1e9:g}s"
 
 
+def _is_health(environ: dict[str, Any]) -> bool:
+    """Whether the request is for ``/health`` (under any context path): read from the raw
+    path, which ends the same way as the decoded one since the ending is ASCII."""
+    return str(environ.get("PATH_INFO", "")).endswith(_HEALTH)
+
+
 def _path(environ: dict[str, Any]) -> str:
     """The request path exactly as Flask's ``request.path`` reads it."""
     return "/" + get_path_info(environ).lstrip("/")
@@ -106,10 +112,9 @@ class Pipeline:
         return self.wsgi_app(environ, start)
 
     def _log_incoming(self, environ: dict[str, Any], count: int, req_id: str) -> None:
-        path = _path(environ)
-        if self.config.log_health or not path.endswith(_HEALTH):
+        if self.config.log_health or not _is_health(environ):
             fields = {"reqID": req_id}
-            log.debug(f"[{count}] Incoming request: {path}", extra={"fields": fields})
+            log.debug(f"[{count}] Incoming request: {_path(environ)}", extra={"fields": fields})
 
     def _log_served(
         self, environ: dict[str, Any], status: int, started: float, count: int, req_id: str
@@ -120,8 +125,7 @@ class Pipeline:
             level = logging.WARNING if status == 404 else logging.ERROR
         if not log.isEnabledFor(level):
             return
-        quiet = level == logging.INFO and not self.config.log_health
-        if quiet and environ.get("PATH_INFO", "").endswith(_HEALTH):  # ASCII: as decoded
+        if level == logging.INFO and not self.config.log_health and _is_health(environ):
             return
         path = _path(environ)
         fields = {
