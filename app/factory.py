@@ -24,11 +24,14 @@ from app.index.changelog_redis import RedisChangeLogs
 from app.index.engine import IndexEngine
 from app.index.engine import IndexSettings
 from app.index.memo import PackageMemo
+from app.inline import init_inline
 from app.logs import setup_logging
 from app.oci.registry import Registry
 from app.oci.staging import Staging
 from app.options import Config
 from app.pipeline import init_pipeline
+from app.repo_shortcut import RepoShortcut
+from app.repo_shortcut import shortcut_applies
 from app.repository import Repository
 from app.repository import UploadRules
 from app.services import KEY
@@ -134,7 +137,12 @@ def create_app(config: Config, repository: Repository | None = None) -> Flask:
     services = Services(config, repository, build_registry(config, repository))
     app.extensions[KEY] = services
     register_error_handlers(app)
-    init_pipeline(app, config)  # first: every request is counted and gets its id
+    init_inline(app)
+    if shortcut_applies(config):
+        engine, backend = services.repository.engine, services.repository.backend
+        shortcut = RepoShortcut(app.wsgi_app, engine, backend, config)
+        app.wsgi_app = shortcut  # type: ignore[method-assign]
+    init_pipeline(app, config)  # around all of it: every request is counted and gets its id
     install_tenancy(app, services.repository.check_repo)
     init_auth(app, config)
     register_blueprints(app, config)

@@ -45,16 +45,11 @@ def file_response(
     :raises FileNotFoundError: (or another ``OSError``) when ``path`` is not a regular file
         that can be opened.
     """
-    # a non-blocking open: a FIFO put in the folder is refused after the fstat instead of
-    # holding the thread (a regular file reads the same either way)
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    fd, st = open_regular(path)
     handed_over = False
     try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise IsADirectoryError(errno.EISDIR, "not a regular file", path)
         if st.st_size <= small:
-            return Response(_read_all(fd, st.st_size), headers=headers, content_type=content_type)
+            return Response(read_all(fd, st.st_size), headers=headers, content_type=content_type)
         # unbuffered: the server sends the descriptor (or reads large blocks), and a
         # buffered file would cost an isatty() and a seek per response
         fh = open(fd, "rb", buffering=0)  # noqa: SIM115 - closed by the WSGI server
@@ -73,7 +68,26 @@ def file_response(
     return response
 
 
-def _read_all(fd: int, size: int) -> bytes:
+def open_regular(path: str) -> tuple[int, os.stat_result]:
+    """An open descriptor of the regular file at ``path``, and its ``fstat``.
+
+    :raises IsADirectoryError: when ``path`` is a folder, a FIFO or another non-file.
+    :raises OSError: when it cannot be opened.
+    """
+    # a non-blocking open: a FIFO put in the folder is refused after the fstat instead of
+    # holding the thread (a regular file reads the same either way)
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise IsADirectoryError(errno.EISDIR, "not a regular file", path)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, st
+
+
+def read_all(fd: int, size: int) -> bytes:
     """The file's bytes: one ``read`` when it returns the size ``fstat`` gave (the server
     replaces a stored file by renaming a new one over it), else reads to the end."""
     data = os.read(fd, size)

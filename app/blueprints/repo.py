@@ -8,6 +8,7 @@ them with ``sendfile(2)``, without copying them through Python.
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 from flask import Blueprint
 from flask import Response
@@ -20,6 +21,10 @@ from app.errors import NotFound
 from app.http import SMALL_FILE
 from app.http import file_response
 from app.index.chart_index import RenderedIndex
+from app.inline import Deferred
+from app.inline import defer_if_inline
+from app.inline import inline_capable
+from app.inline import running_inline
 from app.names import check_file_name
 from app.options import Config
 from app.services import current_repo
@@ -36,24 +41,51 @@ def _accepts_gzip(accept_encoding: str | None) -> bool:
     return parse_accept_header(accept_encoding)["gzip"] > 0
 
 
-def _wants_gzip() -> bool:
-    return _accepts_gzip(request.environ.get("HTTP_ACCEPT_ENCODING"))
+def wants_gzip(environ: dict[str, Any]) -> bool:
+    """Whether the request's ``Accept-Encoding`` takes gzip."""
+    return _accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING"))
 
 
-@requires(PULL)
-def index_yaml() -> Response:
-    """The index: plain unless gzip is asked for; 304 when the client has this version."""
-    rendered = services().repository.index(current_repo()).rendered()
-    gzipped = _wants_gzip()
-    etag = rendered.etag[:-1] + '-gzip"' if gzipped else rendered.etag
+def index_etag(rendered: RenderedIndex, gzipped: bool) -> str:
+    """The ETag of the index in that form (the gzip form's is marked)."""
+    return rendered.etag[:-1] + '-gzip"' if gzipped else rendered.etag
+
+
+def index_headers(etag: str, gzipped: bool | None) -> dict[str, str]:
+    """The headers of an index response (``gzipped`` None: a 304, no Content-Encoding)."""
     headers = {"ETag": etag, "Vary": "Accept-Encoding"}
-    if request.if_none_match.contains_raw(etag):
-        return Response(status=304, headers=headers)
     if gzipped:
         headers["Content-Encoding"] = "gzip"
+    return headers
+
+
+def _rendered_index() -> RenderedIndex:
+    repository, repo = services().repository, current_repo()
+    if running_inline():
+        rendered = repository.engine.peek(repo)
+        if rendered is None:
+            raise Deferred()
+        return rendered
+    return repository.index(repo).rendered()
+
+
+@inline_capable
+@requires(PULL)
+def index_yaml() -> Response:
+    """The index: plain unless gzip is asked for; 304 when the client has this version.
+
+    On the worker's main loop only when it is current and already a file (see
+    :mod:`app.inline`)."""
+    rendered = _rendered_index()
+    gzipped = wants_gzip(request.environ)
+    etag = index_etag(rendered, gzipped)
+    if request.if_none_match.contains_raw(etag):
+        return Response(status=304, headers=index_headers(etag, None))
+    headers = index_headers(etag, gzipped)
     response = _index_file_response(rendered, gzipped, headers)
     if response is not None:
         return response
+    defer_if_inline()
     body = rendered.gzipped() if gzipped else rendered.body
     return Response(body, headers=headers, content_type=INDEX_TYPE)
 
@@ -62,8 +94,9 @@ def _index_file_response(
     rendered: RenderedIndex, gzipped: bool, headers: dict[str, str]
 ) -> Response | None:
     """The index sent from its file; None when it can only be sent from memory."""
+    inline = running_inline()
     for _ in range(2):  # a file another worker removed meanwhile is written again, once
-        path = rendered.file(gzipped)
+        path = rendered.file_now(gzipped) if inline else rendered.file(gzipped)
         if path is None:
             return None
         try:
@@ -74,24 +107,32 @@ def _index_file_response(
 
 
 @functools.lru_cache(maxsize=4096)
-def _local_path(backend: StorageBackend, repo: str, filename: str) -> str | None:
+def local_package_path(backend: StorageBackend, repo: str, filename: str) -> str | None:
     """:func:`app.names.check_file_name`, then where the file is on local storage (None for
     object stores); remembered for the names downloaded most (the answer depends on nothing
     else; a refused name raises, and is not remembered)."""
     return backend.local_path(check_file_name(backend, repo, filename))
 
 
+def package_type(filename: str) -> str | None:
+    """The Content-Type of a package or provenance file; None for another name."""
+    if filename.endswith(".tgz.prov"):
+        return "application/pgp-signature"
+    if filename.endswith(".tgz"):
+        return "application/x-tar"
+    return None
+
+
+@inline_capable
 @requires(PULL)
 def package(filename: str) -> Response:
-    """A stored ``.tgz`` or ``.tgz.prov`` file."""
-    if filename.endswith(".tgz.prov"):
-        content_type = "application/pgp-signature"
-    elif filename.endswith(".tgz"):
-        content_type = "application/x-tar"
-    else:
+    """A stored ``.tgz`` or ``.tgz.prov`` file (on the worker's main loop only from local
+    storage)."""
+    content_type = package_type(filename)
+    if content_type is None:
         raise NotFound("unsupported file extension")
     repository, repo = services().repository, current_repo()
-    local = _local_path(repository.backend, repo, filename)
+    local = local_package_path(repository.backend, repo, filename)
     if local is not None:
         try:
             return file_response(local, content_type, small=SMALL_FILE)
@@ -99,6 +140,8 @@ def package(filename: str) -> Response:
             raise NotFound("object not found") from None
         except OSError:
             pass  # missing or unreadable: answered (404...) as from any other store
+    else:
+        defer_if_inline()
     body = repository.read(repo, filename)
     return Response(body, content_type=content_type)
 

@@ -118,6 +118,10 @@ class ChangeLog(ABC):
 class ChangeLogs(ABC):
     """Hands out each repository's :class:`ChangeLog`."""
 
+    local = False
+    """Whether reading a change log is local work (files, memory) rather than a network
+    round trip."""
+
     @abstractmethod
     def for_repo(self, repo: str) -> ChangeLog:
         """The change log of repository ``repo``."""

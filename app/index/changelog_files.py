@@ -50,6 +50,7 @@ os.register_at_fork(after_in_child=_close_inherited_locks)
 
 
 class FileChangeLogs(ChangeLogs):
+    local = True
     """Change logs as folders under a cache directory (one instance, many workers)."""
 
     def __init__(self, cache_dir: str) -> None:

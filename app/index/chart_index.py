@@ -117,6 +117,11 @@ class RenderedIndex:
             self._paths[gzipped] = self._materialize(gzipped)
             return self._paths[gzipped]
 
+    def file_now(self, gzipped: bool) -> str | None:
+        """The path :meth:`file` found or wrote, if it did: None rather than looking or
+        writing."""
+        return self._paths.get(gzipped) or None
+
     def forget(self, gzipped: bool, path: str) -> None:
         """``path`` could not be opened (removed by another worker's cleanup): the next
         :meth:`file` writes it again."""
@@ -240,6 +245,14 @@ class ChartIndex:
         return len(self.charts), sum(len(self.visible(n)) for n in self.charts)
 
     # -- rendering -------------------------------------------------------------------------
+    def rendered_now(self) -> RenderedIndex | None:
+        """The rendered index if it is current, else None, without waiting or rendering.
+        The caller holds what serialises changes (the replica's lock): a render in progress
+        elsewhere only replaces the current rendering by an equal one."""
+        if self._stale:  # read first: a rendering seen after it is the current one or newer
+            return None
+        return self._rendered
+
     @_locked
     def rendered(self) -> RenderedIndex:
         """The index bytes; rebuilt only after a change, and only the changed charts."""

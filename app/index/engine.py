@@ -25,6 +25,7 @@ from app.index.changelog import ChangeLogs
 from app.index.changelog import StateUnavailable
 from app.index.changelog_files import FileChangeLogs
 from app.index.chart_index import ChartIndex
+from app.index.chart_index import RenderedIndex
 from app.index.entry import IndexEntry
 from app.index.memo import PackageMemo
 from app.index.replica import RepoReplica
@@ -157,6 +158,27 @@ class IndexEngine:
             except StateUnavailable as exc:
                 self._degrade(replica, exc)
         return replica
+
+    def peek(self, repo: str) -> RenderedIndex | None:
+        """The rendered index of ``repo`` if knowing it is current takes no waiting and no
+        work: a loaded replica whose lock is free, a change log read locally with nothing
+        new in it that the replica cannot apply at once, storage unchanged, the index
+        rendered already. None otherwise; :meth:`read` then does what is needed."""
+        replica = self._replicas.get(repo)
+        if replica is None or not replica.loaded or replica.degraded or not self.logs.local:
+            return None
+        if not replica.lock.acquire(blocking=False):
+            return None
+        try:
+            events, restarted = replica.log.read_events(replica.cursor)
+            replica.apply_all(events)
+            if restarted or self._storage_moved(replica):
+                return None
+            return replica.index.rendered_now()
+        except StateUnavailable:
+            return None
+        finally:
+            replica.lock.release()
 
     @contextlib.contextmanager
     def change(self, repo: str) -> Iterator[Change]:

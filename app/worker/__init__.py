@@ -5,7 +5,8 @@ gunicorn's ``gthread`` worker, except that each request is received in full by t
 main loop, without blocking, before a thread runs the application. Slow or stalled clients
 therefore hold a connection slot and a bounded buffer, never a thread, and ``--read-timeout``
 and ``--write-timeout`` bound a whole request and a whole response (see
-:mod:`app.worker.buffering`).
+:mod:`app.worker.buffering`). The requests an application marks as quick are run by the main
+loop itself and their responses written without blocking (see :mod:`app.worker.inline`).
 
 Buffering: memory up to 1 MiB per request (32 MiB per worker in all), then an anonymous
 temporary file in the system temporary folder (``TMPDIR``), removed by the OS when it is

@@ -39,6 +39,11 @@ from gunicorn.workers.gthread import STOP_KEEPALIVE_LINGER
 from gunicorn.workers.gthread import ThreadWorker
 
 from app.worker.connection import Connection
+from app.worker.inline import INLINE_METHODS
+from app.worker.inline import Deferred
+from app.worker.inline import Outbox
+from app.worker.inline import inline_paths
+from app.worker.inline import marking_inline
 from app.worker.intake import Intake
 from app.worker.limits import MEMORY_BUDGET
 from app.worker.limits import MEMORY_THRESHOLD
@@ -88,8 +93,12 @@ class BufferingWorker(ThreadWorker):  # type: ignore[misc]
 
     def run(self) -> None:
         self.limits = Limits.of(self.wsgi)
+        self.inline = None
         if self.cfg.is_ssl or self.cfg.sendfile is False:  # files are written block by block
             self.wsgi = with_file_wrapper(self.wsgi, BlockFileWrapper)
+        else:
+            self.inline = inline_paths(self.wsgi)
+            self.wsgi = marking_inline(self.wsgi)
         self.budget = MemoryBudget(MEMORY_BUDGET)
         self.tls = ssl_context(self.cfg) if self.cfg.is_ssl else None
         if self.tls is not None:
@@ -144,6 +153,9 @@ class BufferingWorker(ThreadWorker):  # type: ignore[misc]
             keep = not fs.cancelled() and bool(fs.result())
         except Exception:
             keep = False
+        self._after_response(conn, keep)
+
+    def _after_response(self, conn: Connection, keep: bool) -> None:
         conn.intake.close()
         if conn.sock.fileno() < 0:
             self._drop(conn)
@@ -167,7 +179,9 @@ class BufferingWorker(ThreadWorker):  # type: ignore[misc]
             self._drop(conn)
 
     def _receive(self, conn: Connection) -> None:
-        if conn.lingering:
+        if conn.outbox is not None:
+            self._send_out(conn)
+        elif conn.lingering:
             self._drain(conn)
         elif conn.handshaking:
             self._handshake(conn)
@@ -210,8 +224,44 @@ class BufferingWorker(ThreadWorker):  # type: ignore[misc]
         conn.carry = rest
         self._unwatch(conn)
         self._clear_deadline(conn)
-        self.enqueue_req(conn)
+        if not (self._may_inline(conn) and self._serve_inline(conn)):
+            self.enqueue_req(conn)
         return True
+
+    def _may_inline(self, conn: Connection) -> bool:
+        """Whether to try ``conn``'s request on the main loop (see :mod:`app.worker.inline`)."""
+        head = conn.intake.head
+        return (
+            self.inline is not None
+            and head is not None
+            and conn.intake.bodiless
+            and head.method in INLINE_METHODS
+            and self.inline(head.path)
+        )
+
+    def _serve_inline(self, conn: Connection) -> bool:
+        """Answer ``conn``'s request on the main loop; False when the application deferred
+        it to a thread."""
+        outbox = Outbox(conn.sock)
+        try:
+            keep = self._respond(conn, outbox)
+        except Deferred:
+            outbox.close()
+            return False
+        conn.outbox, conn.keep = outbox, keep
+        self._set_deadline(conn, time.monotonic() + self.limits.write_timeout)
+        self._send_out(conn)
+        return True
+
+    def _send_out(self, conn: Connection) -> None:
+        assert conn.outbox is not None
+        if not conn.outbox.pump():
+            self._watch(conn, selectors.EVENT_WRITE)
+            return
+        conn.outbox.close()
+        conn.outbox = None
+        self._clear_deadline(conn)
+        self._after_response(conn, conn.keep)
 
     def _await_next(self, conn: Connection) -> None:
         if conn.sock.gettimeout() != 0.0:  # a TLS response set a timeout
@@ -273,6 +323,10 @@ class BufferingWorker(ThreadWorker):  # type: ignore[misc]
 
     def _on_deadline(self, conn: Connection) -> None:
         self._clear_deadline(conn)
+        if conn.outbox is not None:
+            self.log.warning("Response to %s not written within the write timeout", conn.client)
+            self._drop(conn)
+            return
         if conn.lingering or conn.idle or conn.handshaking or not conn.intake.started:
             self._drop(conn)
             return
@@ -310,6 +364,9 @@ class BufferingWorker(ThreadWorker):  # type: ignore[misc]
         if conn in self.conns:
             self.conns.discard(conn)
             conn.intake.close()
+            if conn.outbox is not None:
+                conn.outbox.close()
+                conn.outbox = None
             conn.close()
             self.nr_conns -= 1
 
@@ -333,8 +390,12 @@ class BufferingWorker(ThreadWorker):  # type: ignore[misc]
 
     def handle(self, conn: Connection) -> bool:
         """Serve the request ``conn`` received; whether the connection may serve another."""
+        return self._respond(conn, DeadlineSocket(conn.sock, self.limits.write_timeout))
+
+    def _respond(self, conn: Connection, sock: DeadlineSocket | Outbox) -> bool:
+        """Run the application on ``conn``'s request, writing to ``sock``; whether the
+        connection may serve another. :raises Deferred: from the application."""
         intake = conn.intake
-        sock = DeadlineSocket(conn.sock, self.limits.write_timeout)
         request = None
         try:
             request = intake.parse()
@@ -361,7 +422,7 @@ class BufferingWorker(ThreadWorker):  # type: ignore[misc]
         log_reply(status, message, req, addr, req_id)
         try:
             client.sendall(error_reply(status, reason, message, req_id))
-            if isinstance(client, DeadlineSocket):
+            if isinstance(client, (DeadlineSocket, Outbox)):
                 client.flush()
         except OSError:
             self.log.debug("Failed to send error message.")

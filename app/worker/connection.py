@@ -9,6 +9,7 @@ import socket
 import ssl
 from typing import Any
 
+from app.worker.inline import Outbox
 from app.worker.intake import Intake
 
 RECV_SIZE = 64 * 1024
@@ -39,6 +40,10 @@ class Connection:
         """Identifies the current deadline among the worker's timers."""
         self.events = 0
         """Selector events the connection is registered for (0: not registered)."""
+        self.outbox: Outbox | None = None
+        """The response the main loop is sending (see :mod:`app.worker.inline`)."""
+        self.keep = False
+        """Whether the connection may serve another request once that response is sent."""
 
     def handshake(self) -> int | None:
         """Advance the TLS handshake; the events it waits for, None once it is done."""

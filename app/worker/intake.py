@@ -82,6 +82,11 @@ class Intake:
         return self._request
 
     @property
+    def bodiless(self) -> bool:
+        """Whether the request arrived whole, and without a body."""
+        return self.complete and self._length == 0
+
+    @property
     def started(self) -> bool:
         """Whether any byte of the request has arrived."""
         return self._request is not None or self.spool.size > 0

@@ -140,6 +140,7 @@ class MemoryChangeLog(ChangeLog):
 
 
 class MemoryChangeLogs(ChangeLogs):
+    local = True
     """Change logs shared by the engines of one test (each engine is one "worker")."""
 
     def __init__(self, compact_events: int = 200) -> None:

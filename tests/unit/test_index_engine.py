@@ -228,3 +228,48 @@ def test_unknown_repositories_leave_no_state(backend, logs, tmp_path) -> None:
     assert logs.existing_repos() == []
     upload(a, "one", repo="org")
     assert logs.existing_repos() == ["org"]
+
+
+def test_peek_gives_the_rendering_only_when_knowing_it_is_current_takes_no_work(
+    backend, logs, tmp_path
+) -> None:
+    a, b = _worker(backend, logs, tmp_path), _worker(backend, logs, tmp_path)
+    upload(b, "one")
+    assert a.peek("") is None  # not loaded in this worker
+    rendered = a.read("").rendered()
+    assert a.peek("") is rendered
+    upload(b, "two")  # news in the log: applied, and the index must be rendered again
+    assert a.peek("") is None
+    again = a.read("").rendered()
+    assert b"two" in again.body and a.peek("") is again
+
+
+def test_peek_does_not_wait_for_a_change_in_progress(backend, logs, tmp_path) -> None:
+    engine = _worker(backend, logs, tmp_path)
+    upload(engine, "one")
+    engine.read("").rendered()
+    inside, leave = threading.Event(), threading.Event()
+
+    def change() -> None:
+        with engine.change(""):
+            inside.set()
+            leave.wait(10)
+
+    thread = threading.Thread(target=change)
+    thread.start()
+    try:
+        assert inside.wait(10)
+        assert engine.peek("") is None
+    finally:
+        leave.set()
+        thread.join()
+    assert engine.peek("") is not None
+
+
+def test_peek_leaves_a_change_log_over_the_network_to_a_read(backend, tmp_path) -> None:
+    logs = MemoryChangeLogs()
+    logs.local = False  # as Redis: reading it is a round trip
+    engine = _worker(backend, logs, tmp_path)
+    upload(engine, "one")
+    engine.read("").rendered()
+    assert engine.peek("") is None

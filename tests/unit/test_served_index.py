@@ -27,6 +27,7 @@ from app.index import served
 from app.index.chart_index import WRITE_ON_REQUEST
 from app.index.served import ServedFolder
 from app.services import KEY
+from app.worker.inline import INLINE
 from tests.deploy.support import big_chart
 from tests.helpers import make_chart
 from tests.helpers import make_prov
@@ -55,10 +56,18 @@ class Answer:
     file: str | None  # the file sent through wsgi.file_wrapper, None for bytes
 
 
-def call(app: Flask, path: str, headers: dict[str, str] | None = None) -> Answer:
-    """One request straight through the WSGI interface, as gunicorn makes it."""
-    environ = EnvironBuilder(path=path, headers=headers).get_environ()
+def call(
+    app: Flask,
+    path: str,
+    headers: dict[str, str] | None = None,
+    inline: bool = False,
+    method: str = "GET",
+) -> Answer:
+    """One request straight through the WSGI interface, as gunicorn makes it (``inline``:
+    as the worker's main loop runs it, see :mod:`app.worker.inline`)."""
+    environ = EnvironBuilder(path=path, headers=headers, method=method).get_environ()
     environ["wsgi.file_wrapper"] = RecordingWrapper
+    environ[INLINE] = inline
     started: dict[str, Any] = {}
 
     def start_response(status: str, hdrs: list[tuple[str, str]], exc_info: Any = None) -> None:
