@@ -26,6 +26,7 @@ import errno
 import heapq
 import itertools
 import math
+import os
 import selectors
 import socket
 import time
@@ -135,6 +136,10 @@ class BufferingWorker(ThreadWorker):  # type: ignore[misc]
             return
         self.nr_conns += 1
         self.conns.add(conn)
+        # every worker was woken for the new connection: let the others run before this
+        # one goes back for the next, or after a burst of connections the first worker to
+        # run often accepts them all and serves them alone, one process for every client
+        os.sched_yield()
         conn.intake = self._new_intake(conn)
         self._set_deadline(conn, time.monotonic() + self.limits.read_timeout)
         self._watch(conn, selectors.EVENT_READ)
