@@ -140,6 +140,20 @@ class RenderedIndex:
         return self.files.materialize(self.etag, False, lambda: self.body, len(self.body))
 
 
+def _position(versions: list[IndexEntry], entry: IndexEntry) -> int:
+    """Where ``entry`` itself is in ``versions`` (kept in :meth:`IndexEntry.sort_key` order):
+    found by its key, then by identity (``list.remove`` would compare whole entries field
+    by field, which made replaying a long journal slow)."""
+    key = entry.sort_key()
+    start = bisect.bisect_left(versions, key, key=IndexEntry.sort_key)
+    for i in range(start, len(versions)):
+        if versions[i] is entry:
+            return i
+        if versions[i].sort_key() != key:
+            break
+    return next(i for i, e in enumerate(versions) if e is entry)  # not in order after all
+
+
 class ChartIndex:
     """One repository's entries keyed by stored file name, grouped per chart, newest first.
 
@@ -203,7 +217,7 @@ class ChartIndex:
         if old is None:
             return None
         versions = self.charts[old.name]
-        versions.remove(old)
+        del versions[_position(versions, old)]
         if not versions:
             del self.charts[old.name]
             self._names.remove(old.name)

@@ -3,6 +3,8 @@ bytes and the ETag are the same either way, after any sequence of changes."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from app.index.build import UrlScheme
@@ -39,3 +41,22 @@ def test_renders_after_changes_equal_a_fresh_render(charts: int) -> None:
     assert changed.body == expected.body and changed.etag == expected.etag
     assert changed.body != first.body and changed.etag != first.etag
     assert bool(index._blocks) == (charts >= BLOCKS_FROM)  # kept only for many charts
+
+
+def test_removing_a_version_finds_it_without_comparing_entries(monkeypatch) -> None:
+    versions = [entry("big", f"1.{i}.0") for i in range(300)]
+    index = fresh(versions)
+    # a copy of an entry by another file name sorts next to it: the removal takes the right one
+    twin = dataclasses.replace(versions[7], filename="big-copy.tgz")
+    index.put(twin)
+
+    def no_equality(self: IndexEntry, other: object) -> bool:
+        raise AssertionError("entries compared field by field")
+
+    monkeypatch.setattr(IndexEntry, "__eq__", no_equality)
+    for e in versions[::3]:
+        assert index.remove(e.filename) is e
+    monkeypatch.undo()
+    left = [e.filename for e in index.charts["big"]]
+    expected = sorted([*versions, twin], key=IndexEntry.sort_key)
+    assert left == [e.filename for e in expected if e not in versions[::3]]
