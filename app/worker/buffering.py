@@ -21,12 +21,12 @@ Responses are written through :class:`~app.worker.sockets.DeadlineSocket`: files
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import errno
 import heapq
 import itertools
 import math
-import os
 import selectors
 import socket
 import time
@@ -66,6 +66,7 @@ CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 PUMP_LIMIT = 1 << 20  # bytes read from one connection before the others get their turn
 LINGER_SECONDS = 2.0  # how long a closing connection may still send (RFC 9112 section 9.6)
 LINGER_BYTES = 64 * 1024
+ACCEPT_WINDOW = 0.005  # seconds; see BufferingWorker._pace_accepts
 HEARTBEAT_SECONDS = 1.0  # at most one heartbeat (a utime of the worker's file) per interval
 
 
@@ -85,6 +86,8 @@ class BufferingWorker(ThreadWorker):  # type: ignore[misc]
     """The application (set by gunicorn's ``load_wsgi``)."""
     last_beat = -math.inf
     """When :meth:`notify` last told the arbiter (``time.monotonic``)."""
+    accept_paused_until = -math.inf
+    """Until when new connections are left to the other workers (``time.monotonic``)."""
 
     @classmethod
     def check_config(cls, cfg: Any, log: Any) -> None:
@@ -107,6 +110,7 @@ class BufferingWorker(ThreadWorker):  # type: ignore[misc]
         self.conns: set[Connection] = set()
         self.timers: list[tuple[float, int, Connection]] = []
         self.sequence = itertools.count()
+        self.recent_accepts: collections.deque[float] = collections.deque()
         self.stopping = False
         super().run()
 
@@ -136,20 +140,39 @@ class BufferingWorker(ThreadWorker):  # type: ignore[misc]
             return
         self.nr_conns += 1
         self.conns.add(conn)
-        # every worker was woken for the new connection: let the others run before this
-        # one goes back for the next, or after a burst of connections the first worker to
-        # run often accepts them all and serves them alone, one process for every client
-        os.sched_yield()
+        self._pace_accepts()
         conn.intake = self._new_intake(conn)
         self._set_deadline(conn, time.monotonic() + self.limits.read_timeout)
         self._watch(conn, selectors.EVENT_READ)
+
+    def _pace_accepts(self) -> None:
+        """After ``threads`` accepts within :data:`ACCEPT_WINDOW`, stop accepting until that
+        window ends. Every worker is woken for a new connection, and without this the first
+        to run after a burst of connections often takes them all, then serves every client
+        on one process while the others idle; paused, it leaves the rest to them."""
+        now = time.monotonic()
+        recent = self.recent_accepts
+        recent.append(now)
+        while recent[0] <= now - ACCEPT_WINDOW:
+            recent.popleft()
+        if len(recent) >= self.cfg.threads:
+            self.accept_paused_until = recent[0] + ACCEPT_WINDOW
+            self.set_accept_enabled(False)
+
+    def set_accept_enabled(self, enabled: bool) -> None:
+        if enabled and time.monotonic() < self.accept_paused_until:
+            return  # gunicorn's loop asks again on its next turn
+        super().set_accept_enabled(enabled)
 
     def wait_for_and_dispatch_events(self, timeout: float) -> None:
         if not self.alive and not self.stopping:
             self._stop_idle()
         self._drop_stale_timers()
+        now = time.monotonic()
         if self.timers:
-            timeout = max(0.0, min(timeout, self.timers[0][0] - time.monotonic()))
+            timeout = max(0.0, min(timeout, self.timers[0][0] - now))
+        if self.accept_paused_until > now and self.alive:
+            timeout = max(0.0, min(timeout, self.accept_paused_until - now))
         super().wait_for_and_dispatch_events(timeout)
         self._expire()
 

@@ -3,9 +3,14 @@ throttled, and deadlines that were replaced never time its ``epoll`` wait."""
 
 from __future__ import annotations
 
+import collections
 import heapq
+import selectors
+import socket
 import time
+from types import SimpleNamespace
 
+from app.worker.buffering import ACCEPT_WINDOW
 from app.worker.buffering import HEARTBEAT_SECONDS
 from app.worker.buffering import BufferingWorker
 
@@ -62,3 +67,30 @@ def test_replaced_deadlines_do_not_time_the_wait() -> None:
         heapq.heappush(worker.timers, entry)  # type: ignore[arg-type]
     worker._drop_stale_timers()
     assert worker.timers[0][1] == 3
+
+
+def test_a_burst_of_accepts_pauses_accepting_for_the_other_workers() -> None:
+    worker = bare_worker(timeout=60)
+    worker.cfg = SimpleNamespace(threads=2)
+    worker.recent_accepts = collections.deque()
+    listener = socket.create_server(("127.0.0.1", 0))
+    worker.sockets = [listener]
+    worker.poller = selectors.DefaultSelector()
+    worker._accepting = False
+    try:
+        worker.set_accept_enabled(True)
+        worker._pace_accepts()  # one connection: still accepting
+        assert worker._accepting and worker.poller.get_map()
+        worker._pace_accepts()  # as many as it has threads, at once: the rest is left
+        assert not worker._accepting and not worker.poller.get_map()
+        worker.set_accept_enabled(True)  # what gunicorn's loop asks on its next turn
+        assert not worker._accepting
+        time.sleep(ACCEPT_WINDOW)
+        worker.set_accept_enabled(True)
+        assert worker._accepting and worker.poller.get_map()
+        time.sleep(ACCEPT_WINDOW)
+        worker._pace_accepts()  # accepts spread over time never pause
+        assert worker._accepting
+    finally:
+        worker.poller.close()
+        listener.close()
