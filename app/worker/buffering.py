@@ -146,16 +146,19 @@ class BufferingWorker(ThreadWorker):  # type: ignore[misc]
         self._watch(conn, selectors.EVENT_READ)
 
     def _pace_accepts(self) -> None:
-        """After ``threads`` accepts within :data:`ACCEPT_WINDOW`, stop accepting until that
-        window ends. Every worker is woken for a new connection, and without this the first
-        to run after a burst of connections often takes them all, then serves every client
-        on one process while the others idle; paused, it leaves the rest to them."""
+        """After ``threads`` accepts within :data:`ACCEPT_WINDOW`, while it holds at least as
+        many connections, stop accepting until that window ends. Every worker is woken for
+        a new connection, and without this the first to run after a burst of connections
+        often takes them all, then serves every client on one process while the others
+        idle; paused, it leaves the rest to them. Short-lived connections (one request
+        each) close before they add up, so they are never paced."""
         now = time.monotonic()
         recent = self.recent_accepts
         recent.append(now)
         while recent[0] <= now - ACCEPT_WINDOW:
             recent.popleft()
-        if len(recent) >= self.cfg.threads:
+        threads = self.cfg.threads
+        if len(recent) >= threads and self.nr_conns >= threads:
             self.accept_paused_until = recent[0] + ACCEPT_WINDOW
             self.set_accept_enabled(False)
 

@@ -77,6 +77,7 @@ def test_a_burst_of_accepts_pauses_accepting_for_the_other_workers() -> None:
     worker.sockets = [listener]
     worker.poller = selectors.DefaultSelector()
     worker._accepting = False
+    worker.nr_conns = 2
     try:
         worker.set_accept_enabled(True)
         worker._pace_accepts()  # one connection: still accepting
@@ -90,6 +91,10 @@ def test_a_burst_of_accepts_pauses_accepting_for_the_other_workers() -> None:
         assert worker._accepting and worker.poller.get_map()
         time.sleep(ACCEPT_WINDOW)
         worker._pace_accepts()  # accepts spread over time never pause
+        assert worker._accepting
+        worker.nr_conns = 1  # connections that closed as fast as they came
+        for _ in range(5):
+            worker._pace_accepts()
         assert worker._accepting
     finally:
         worker.poller.close()
