@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import io
 import os
 import stat
 from typing import Any
@@ -45,30 +46,45 @@ def file_response(
     :raises FileNotFoundError: (or another ``OSError``) when ``path`` is not a regular file
         that can be opened.
     """
-    fd, st = open_regular(path)
-    handed_over = False
-    try:
-        if st.st_size <= small:
-            return Response(read_all(fd, st.st_size), headers=headers, content_type=content_type)
-        # unbuffered: the server sends the descriptor (or reads large blocks), and a
-        # buffered file would cost an isatty() and a seek per response
-        fh = open(fd, "rb", buffering=0)  # noqa: SIM115 - closed by the WSGI server
-        handed_over = True
-    finally:
-        if not handed_over:
-            os.close(fd)
-    fh.name = path
+    body, length = open_body(path, small)
+    if isinstance(body, bytes):
+        return Response(body, headers=headers, content_type=content_type)
     response = Response(
-        wrap_file(request.environ, fh),
+        wrap_file(request.environ, body),
         headers=headers,
         content_type=content_type,
         direct_passthrough=True,
     )
-    response.content_length = st.st_size
+    response.content_length = length
     return response
 
 
-def open_regular(path: str) -> tuple[int, os.stat_result]:
+def open_body(path: str, small: int = 0) -> tuple[bytes | io.FileIO, int]:
+    """The regular file at ``path`` as a response body, and its length: its bytes when it
+    has at most ``small`` of them, else the open file, for the server's file wrapper.
+
+    :raises IsADirectoryError: when ``path`` is a folder, a FIFO or another non-file.
+    :raises OSError: when it cannot be opened.
+    """
+    fd, st = _open_regular(path)
+    if st.st_size <= small:
+        try:
+            data = _read_all(fd, st.st_size)
+        finally:
+            os.close(fd)
+        return data, len(data)
+    try:
+        # unbuffered: the server sends the descriptor (or reads large blocks), and a
+        # buffered file would cost an isatty() and a seek per response
+        fh = open(fd, "rb", buffering=0)  # noqa: SIM115 - closed by the WSGI server
+    except BaseException:
+        os.close(fd)
+        raise
+    fh.name = path
+    return fh, st.st_size
+
+
+def _open_regular(path: str) -> tuple[int, os.stat_result]:
     """An open descriptor of the regular file at ``path``, and its ``fstat``.
 
     :raises IsADirectoryError: when ``path`` is a folder, a FIFO or another non-file.
@@ -87,7 +103,7 @@ def open_regular(path: str) -> tuple[int, os.stat_result]:
     return fd, st
 
 
-def read_all(fd: int, size: int) -> bytes:
+def _read_all(fd: int, size: int) -> bytes:
     """The file's bytes: one ``read`` when it returns the size ``fstat`` gave (the server
     replaces a stored file by renaming a new one over it), else reads to the end."""
     data = os.read(fd, size)

@@ -42,7 +42,7 @@ def running_inline() -> bool:
 
 def defer_if_inline() -> None:
     """:raises Deferred: when the current request runs on the worker's main loop."""
-    if request.environ.get(INLINE):
+    if running_inline():
         raise Deferred()
 
 
@@ -52,7 +52,7 @@ def inline_path(path: str) -> bool:
 
 
 def _defer_other_views() -> None:
-    if request.environ.get(INLINE):
+    if running_inline():
         view = current_app.view_functions.get(request.endpoint or "")
         if not getattr(view, _CAPABLE, False):
             raise Deferred()

@@ -12,7 +12,6 @@ headers come from the routes' own helpers; tests compare the two answers byte fo
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from collections.abc import Iterable
 from typing import Any
@@ -28,8 +27,7 @@ from app.blueprints.repo import package_type
 from app.blueprints.repo import wants_gzip
 from app.errors import ChartMuseumError
 from app.http import SMALL_FILE
-from app.http import open_regular
-from app.http import read_all
+from app.http import open_body
 from app.index.engine import IndexEngine
 from app.options import Config
 from app.worker.inline import INLINE
@@ -109,23 +107,15 @@ def _send_file(
     """As :func:`app.http.file_response` answers; None when the file cannot be opened (the
     route then answers, or writes it again)."""
     try:
-        fd, st = open_regular(path)
+        body, length = open_body(path, small)
     except OSError:
         return None
-    handed_over = False
-    try:
-        body = read_all(fd, st.st_size) if st.st_size <= small else None
-        length = st.st_size if body is None else len(body)
-        start_response(
-            "200 OK",
-            [*headers.items(), ("Content-Type", content_type), ("Content-Length", str(length))],
-        )
-        if body is not None or environ["REQUEST_METHOD"] == "HEAD":
-            return [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
-        fh = os.fdopen(fd, "rb", buffering=0)
-        handed_over = True
-    finally:
-        if not handed_over:
-            os.close(fd)
-    fh.name = path
-    return wrap_file(environ, fh)
+    start_response(
+        "200 OK",
+        [*headers.items(), ("Content-Type", content_type), ("Content-Length", str(length))],
+    )
+    if environ["REQUEST_METHOD"] == "HEAD":
+        if not isinstance(body, bytes):
+            body.close()
+        return []
+    return [body] if isinstance(body, bytes) else wrap_file(environ, body)

@@ -51,8 +51,8 @@ def index_etag(rendered: RenderedIndex, gzipped: bool) -> str:
     return rendered.etag[:-1] + '-gzip"' if gzipped else rendered.etag
 
 
-def index_headers(etag: str, gzipped: bool | None) -> dict[str, str]:
-    """The headers of an index response (``gzipped`` None: a 304, no Content-Encoding)."""
+def index_headers(etag: str, gzipped: bool) -> dict[str, str]:
+    """The headers of an index response (a 304 has no Content-Encoding: ``gzipped`` False)."""
     headers = {"ETag": etag, "Vary": "Accept-Encoding"}
     if gzipped:
         headers["Content-Encoding"] = "gzip"
@@ -80,7 +80,7 @@ def index_yaml() -> Response:
     gzipped = wants_gzip(request.environ)
     etag = index_etag(rendered, gzipped)
     if request.if_none_match.contains_raw(etag):
-        return Response(status=304, headers=index_headers(etag, None))
+        return Response(status=304, headers=index_headers(etag, False))
     headers = index_headers(etag, gzipped)
     response = _index_file_response(rendered, gzipped, headers)
     if response is not None:

@@ -50,8 +50,9 @@ os.register_at_fork(after_in_child=_close_inherited_locks)
 
 
 class FileChangeLogs(ChangeLogs):
-    local = True
     """Change logs as folders under a cache directory (one instance, many workers)."""
+
+    local = True
 
     def __init__(self, cache_dir: str) -> None:
         self.cache_dir = cache_dir

@@ -122,14 +122,13 @@ class Outbox:
         while self._parts and isinstance(self._parts[0], bytes):
             chunks.append(self._parts.popleft())  # type: ignore[arg-type]
         more = socket.MSG_MORE if self._parts else 0  # a file follows: share its packets
-        views = [memoryview(b"".join(chunks))]
+        view = memoryview(b"".join(chunks))
         try:
-            while views[0]:
-                sent = self._sock.send(views[0], more)
-                views[0] = views[0][sent:]
+            while view:
+                view = view[self._sock.send(view, more) :]
         finally:
-            if views[0]:
-                self._parts.appendleft(bytes(views[0]))
+            if view:
+                self._parts.appendleft(bytes(view))
 
     def _send_file(self, part: _FilePart) -> None:
         target = self._sock.fileno()
