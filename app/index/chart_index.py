@@ -310,8 +310,9 @@ class ChartIndex:
     def _block_tag(self, name: str) -> bytes:
         tag = self._block_tags.get(name)
         if tag is None:
+            block = self._blocks.get(name)  # already joined by the render: one update
             digest = hashlib.blake2b(digest_size=16)
-            for piece in self._chart_yaml(name):
+            for piece in self._chart_yaml(name) if block is None else (block,):
                 digest.update(piece)
             tag = self._block_tags[name] = digest.digest()
         return tag
