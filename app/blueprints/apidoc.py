@@ -9,6 +9,8 @@ documents the routes that remain. No tenant route can shadow it: API routes need
 
 from __future__ import annotations
 
+import functools
+
 from flask import Blueprint
 from flask import Response
 
@@ -20,12 +22,16 @@ from app.options import Config
 
 
 def make_blueprint(config: Config) -> Blueprint:
-    """Serve the description of ``config`` (built once, when the app is created)."""
-    body = go_json(build_spec(config))
+    """Serve the description of ``config`` (built on the first request for it, then kept:
+    building it is a fair share of a worker's start)."""
     bp = Blueprint("apidoc", __name__)
+
+    @functools.cache
+    def body() -> bytes:
+        return go_json(build_spec(config))
 
     @bp.get(SPEC_PATH)
     def openapi() -> Response:
-        return Response(body, content_type=JSON_TYPE)
+        return Response(body(), content_type=JSON_TYPE)
 
     return bp
