@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from typing import NoReturn
 
 from flask import Flask
+from flask import Request
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import RequestRedirect
 
 from app.auth import init_auth
 from app.blueprints import api as _api  # noqa: F401 - imported before workers fork
@@ -19,6 +22,8 @@ from app.blueprints import ui as _ui  # noqa: F401 - imported before workers for
 from app.cache import make_cache
 from app.cache import redis_client
 from app.errors import REGISTRY_ROOT
+from app.errors import NotFound
+from app.errors import is_registry_request
 from app.errors import register_error_handlers
 from app.index.changelog_redis import RedisChangeLogs
 from app.index.engine import IndexEngine
@@ -45,7 +50,8 @@ from app.tenancy import install_tenancy
 
 class ChartMuseumApp(Flask):
     """Flask, except that the check of whether a hook or view is a coroutine function is
-    made once per function rather than on every request (three to five per request)."""
+    made once per function rather than on every request (three to five per request), and
+    that a path is never redirected to the same path with a trailing slash."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -56,6 +62,14 @@ class ChartMuseumApp(Flask):
         if synced is None:
             synced = self._synced[func] = super().ensure_sync(func)
         return synced
+
+    def raise_routing_exception(self, request: Request) -> NoReturn:
+        """``/x`` is not the page ``/x/`` (werkzeug would redirect): at ``--depth 1``
+        ``/index.yaml`` names no route, it is not tenant ``index.yaml``'s page. The OCI
+        registry keeps the redirect (``/v2`` to ``/v2/``), as registries answer."""
+        if isinstance(request.routing_exception, RequestRedirect) and not is_registry_request():
+            raise NotFound("not found")
+        super().raise_routing_exception(request)
 
 
 _FORWARDED = (

@@ -75,11 +75,14 @@ class RepoConverter(BaseConverter):
 
 
 def install_tenancy(app: Flask, check_storable: Callable[[str], None] | None = None) -> None:
-    """Register the converter and move the matched tenant from the URL into ``g.repo``.
+    """Register the converter, move the matched tenant from the URL into ``g.repo`` and
+    check it.
 
-    The checks run for every request, routed or not, in a ``before_request`` hook: install
-    the tenancy right after :func:`app.pipeline.init_pipeline` (so that a refused request
-    is counted and has its request id, like any other) and before every other hook.
+    The checks run for every request, routed or not, in the application's URL value
+    preprocessor, which Flask calls before any ``before_request`` hook (one function, not
+    two hooks: this runs on the cheapest requests too). Install the tenancy right after
+    :func:`app.pipeline.init_pipeline`, so that a refused request is counted and has its
+    request id, like any other.
 
     :param check_storable: raises for a tenant the storage cannot hold.
     """
@@ -87,13 +90,9 @@ def install_tenancy(app: Flask, check_storable: Callable[[str], None] | None = N
     app.url_map.merge_slashes = False
 
     @app.url_value_preprocessor
-    def _pull_repo(endpoint: str | None, values: dict[str, Any] | None) -> None:
-        g.repo = values.pop("repo", "") if values else ""
-
-    @app.before_request
-    def _check_repo() -> None:
+    def _tenant(endpoint: str | None, values: dict[str, Any] | None) -> None:
+        repo = g.repo = values.pop("repo", "") if values else ""
         check_path(request.environ.get("PATH_INFO", ""))
-        repo = g.repo
         if repo:  # the root tenant always passes
             check_repo(repo)
             if check_storable is not None:

@@ -27,7 +27,6 @@ from flask import render_template
 from flask import request
 from flask import send_from_directory
 from flask.blueprints import BlueprintSetupState
-from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Response as BaseResponse
 
 from app import __version__
@@ -38,8 +37,6 @@ from app.auth import may
 from app.auth import requires
 from app.blueprints.server_info import template_page
 from app.errors import ChartMuseumError
-from app.errors import NotFound
-from app.errors import is_registry_request
 from app.lookup import find_version
 from app.options import Config
 from app.services import KEY
@@ -334,14 +331,6 @@ def _setup(state: BlueprintSetupState, config: Config) -> None:
     app = cast(Flask, state.app)
     found: Services = app.extensions[KEY]
     init_sessions(app, config, found.repository.engine.settings.cache_dir)
-    app.before_request(_no_slash_redirects)
-
-
-def _no_slash_redirects() -> None:
-    """``/x`` is not the page ``/x/`` (werkzeug would redirect): at ``--depth 1``
-    ``/index.yaml`` names no route, it is not tenant ``index.yaml``'s page."""
-    if isinstance(request.routing_exception, RequestRedirect) and not is_registry_request():
-        raise NotFound("not found")
 
 
 def _page_headers(response: Response) -> Response:
