@@ -32,6 +32,9 @@ _RUNS = re.compile(r"\d+|\D")
 BLOCKS_FROM = 32
 """From this many charts, each chart's rendered bytes are kept (see ``_yaml_pieces``)."""
 
+BULK_FROM = 64
+"""From this many entries in one change, :meth:`ChartIndex.put_many` sorts once."""
+
 WRITE_ON_REQUEST = 2
 """A worker writes a rendered version's file at this request for it (and sends the first
 ones from memory), so versions replaced before they are read again cost no disk writes."""
@@ -209,6 +212,35 @@ class ChartIndex:
             bisect.insort(self._names, entry.name, key=chart_order)
         bisect.insort(versions, entry, key=IndexEntry.sort_key)
         self._touch(entry.name)
+
+    @_locked
+    def put_many(self, entries: list[IndexEntry]) -> None:
+        """:meth:`put` each entry, in order, with the same result; each touched chart's
+        versions (and the chart names) are sorted once rather than bisected per entry, so
+        a first build of 10,000 versions costs one sort per chart."""
+        if len(entries) < BULK_FROM:
+            for entry in entries:
+                self.put(entry)
+            return
+        latest = {e.filename: e for e in entries}  # a file put twice: its last entry
+        for filename in latest:  # first, while every chart's versions are still sorted
+            self.remove(filename)
+        touched: set[str] = set()
+        added = False
+        for entry in latest.values():
+            self.entries[entry.filename] = entry
+            versions = self.charts.get(entry.name)
+            if versions is None:
+                versions = self.charts[entry.name] = []
+                self._names.append(entry.name)
+                added = True
+            versions.append(entry)
+            touched.add(entry.name)
+        for name in touched:
+            self.charts[name].sort(key=IndexEntry.sort_key)  # stable: as insort_right
+            self._touch(name)
+        if added:
+            self._names.sort(key=chart_order)
 
     @_locked
     def remove(self, filename: str) -> IndexEntry | None:

@@ -320,8 +320,9 @@ class IndexEngine:
         """Cold start: seed from index-cache.yaml when present, then reconcile with storage."""
         replica.index = self._new_index(replica.repo)
         if self.settings.statefiles:
-            for entry in load_statefile(self.backend, replica.repo, self.settings.url_base):
-                replica.index.put(entry)
+            replica.index.put_many(
+                list(load_statefile(self.backend, replica.repo, self.settings.url_base))
+            )
         replica.index.set_generated(now_generated())
         replica.loaded = True
         replica.token = None

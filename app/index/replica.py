@@ -40,8 +40,7 @@ class RepoReplica:
         """Apply one change to the index and advance to its position."""
         for filename in event.delete:
             self.index.remove(filename)
-        for entry in event.put:
-            self.index.put(entry)
+        self.index.put_many(event.put)
         self.index.set_generated(event.generated)
         self.token = event.token
         self.seq = event.seq

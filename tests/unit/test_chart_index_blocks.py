@@ -4,12 +4,14 @@ bytes and the ETag are the same either way, after any sequence of changes."""
 from __future__ import annotations
 
 import dataclasses
+import random
 
 import pytest
 
 from app.index.build import UrlScheme
 from app.index.build import entry_from_metadata
 from app.index.chart_index import BLOCKS_FROM
+from app.index.chart_index import BULK_FROM
 from app.index.chart_index import ChartIndex
 from app.index.entry import IndexEntry
 
@@ -60,3 +62,28 @@ def test_removing_a_version_finds_it_without_comparing_entries(monkeypatch) -> N
     left = [e.filename for e in index.charts["big"]]
     expected = sorted([*versions, twin], key=IndexEntry.sort_key)
     assert left == [e.filename for e in expected if e not in versions[::3]]
+
+
+@pytest.mark.parametrize("size", [5, BULK_FROM + 40])
+def test_putting_many_entries_at_once_equals_putting_them_one_by_one(size: int) -> None:
+    rng = random.Random(size)
+    before = [entry(f"c{c:02d}", f"1.{v}.0") for c in range(0, 20, 2) for v in range(3)]
+    batch = [entry(f"c{rng.randrange(20):02d}", f"{rng.randrange(3)}.{v}.0") for v in range(size)]
+    # the same file names again, with other content: replaced, not added twice
+    batch += [dataclasses.replace(e, digest="other") for e in rng.sample(before, 4)]
+    batch.append(dataclasses.replace(batch[0], filename="c-copy.tgz"))  # sorts next to it
+    batch += [dataclasses.replace(e, digest="again") for e in batch[:3]]  # twice in one batch
+    head, tail = batch[:-3], batch[-3:]
+    rng.shuffle(head)
+    batch = head + tail  # the repeated files' later entries come last
+    one_by_one, at_once = fresh(before), fresh(before)
+    one_by_one.rendered(), at_once.rendered()
+    for e in batch:
+        one_by_one.put(e)
+    at_once.put_many(batch)
+    assert at_once._names == one_by_one._names
+    for name, versions in one_by_one.charts.items():
+        assert [id(e) for e in at_once.charts[name]] == [id(e) for e in versions]
+    assert at_once.entries == one_by_one.entries
+    assert at_once.rendered().body == one_by_one.rendered().body
+    assert at_once.rendered().etag == one_by_one.rendered().etag
