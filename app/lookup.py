@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from app.errors import NotFound
 from app.gocompat.semver import try_parse
-from app.gocompat.semver_constraints import ConstraintError
-from app.gocompat.semver_constraints import Constraints
 from app.index.chart_index import ChartIndex
 from app.index.entry import IndexEntry
 
@@ -24,6 +22,11 @@ def find_version(index: ChartIndex, name: str, version: str) -> IndexEntry:
         for entry in versions:
             if entry.version == version:
                 return entry
+    # imported here, for the first range asked for: compiling its patterns takes a few
+    # milliseconds of a worker's start otherwise
+    from app.gocompat.semver_constraints import ConstraintError
+    from app.gocompat.semver_constraints import Constraints
+
     try:
         constraint = Constraints.parse(version or "*")
     except ConstraintError as exc:
