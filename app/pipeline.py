@@ -149,8 +149,10 @@ class Pipeline:
 def _with_header(headers: list[tuple[str, str]], name: str, value: str) -> list[tuple[str, str]]:
     """``headers`` with ``name`` set to ``value`` (replacing any value it had)."""
     lower, size = name.lower(), len(name)
-    if any(len(key) == size and key.lower() == lower for key, _ in headers):
-        headers = [(key, val) for key, val in headers if key.lower() != lower]
+    for key, _ in headers:  # a plain loop: this runs for every response
+        if len(key) == size and key.lower() == lower:
+            headers = [(key, val) for key, val in headers if key.lower() != lower]
+            break
     headers.append((name, value))
     return headers
 
