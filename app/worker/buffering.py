@@ -21,7 +21,6 @@ Responses are written through :class:`~app.worker.sockets.DeadlineSocket`: files
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import errno
 import heapq
@@ -49,6 +48,7 @@ from app.worker.intake import Intake
 from app.worker.limits import MEMORY_BUDGET
 from app.worker.limits import MEMORY_THRESHOLD
 from app.worker.limits import Limits
+from app.worker.pacing import AcceptPacer
 from app.worker.replies import TIMEOUT_MESSAGE
 from app.worker.replies import ErrorCapture
 from app.worker.replies import error_message
@@ -66,7 +66,6 @@ CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 PUMP_LIMIT = 1 << 20  # bytes read from one connection before the others get their turn
 LINGER_SECONDS = 2.0  # how long a closing connection may still send (RFC 9112 section 9.6)
 LINGER_BYTES = 64 * 1024
-ACCEPT_WINDOW = 0.005  # seconds; see BufferingWorker._pace_accepts
 HEARTBEAT_SECONDS = 1.0  # at most one heartbeat (a utime of the worker's file) per interval
 
 
@@ -86,8 +85,6 @@ class BufferingWorker(ThreadWorker):  # type: ignore[misc]
     """The application (set by gunicorn's ``load_wsgi``)."""
     last_beat = -math.inf
     """When :meth:`notify` last told the arbiter (``time.monotonic``)."""
-    accept_paused_until = -math.inf
-    """Until when new connections are left to the other workers (``time.monotonic``)."""
 
     @classmethod
     def check_config(cls, cfg: Any, log: Any) -> None:
@@ -110,7 +107,7 @@ class BufferingWorker(ThreadWorker):  # type: ignore[misc]
         self.conns: set[Connection] = set()
         self.timers: list[tuple[float, int, Connection]] = []
         self.sequence = itertools.count()
-        self.recent_accepts: collections.deque[float] = collections.deque()
+        self.pacer = AcceptPacer(self.cfg.threads)
         self.stopping = False
         super().run()
 
@@ -146,24 +143,13 @@ class BufferingWorker(ThreadWorker):  # type: ignore[misc]
         self._watch(conn, selectors.EVENT_READ)
 
     def _pace_accepts(self) -> None:
-        """After ``threads`` accepts within :data:`ACCEPT_WINDOW`, while it holds at least as
-        many connections, stop accepting until that window ends. Every worker is woken for
-        a new connection, and without this the first to run after a burst of connections
-        often takes them all, then serves every client on one process while the others
-        idle; paused, it leaves the rest to them. Short-lived connections (one request
-        each) close before they add up, so they are never paced."""
-        now = time.monotonic()
-        recent = self.recent_accepts
-        recent.append(now)
-        while recent[0] <= now - ACCEPT_WINDOW:
-            recent.popleft()
-        threads = self.cfg.threads
-        if len(recent) >= threads and self.nr_conns >= threads:
-            self.accept_paused_until = recent[0] + ACCEPT_WINDOW
+        """Leave the next connections to the other workers after a burst (see
+        :mod:`app.worker.pacing`)."""
+        if self.pacer.accepted(self.nr_conns, time.monotonic()):
             self.set_accept_enabled(False)
 
     def set_accept_enabled(self, enabled: bool) -> None:
-        if enabled and time.monotonic() < self.accept_paused_until:
+        if enabled and self.pacer.paused(time.monotonic()):
             return  # gunicorn's loop asks again on its next turn
         super().set_accept_enabled(enabled)
 
@@ -174,8 +160,8 @@ class BufferingWorker(ThreadWorker):  # type: ignore[misc]
         now = time.monotonic()
         if self.timers:
             timeout = max(0.0, min(timeout, self.timers[0][0] - now))
-        if self.accept_paused_until > now and self.alive:
-            timeout = max(0.0, min(timeout, self.accept_paused_until - now))
+        if self.alive and self.pacer.paused(now):
+            timeout = max(0.0, min(timeout, self.pacer.paused_until - now))
         super().wait_for_and_dispatch_events(timeout)
         self._expire()
 

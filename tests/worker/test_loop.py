@@ -3,16 +3,15 @@ throttled, and deadlines that were replaced never time its ``epoll`` wait."""
 
 from __future__ import annotations
 
-import collections
 import heapq
 import selectors
 import socket
 import time
-from types import SimpleNamespace
 
-from app.worker.buffering import ACCEPT_WINDOW
 from app.worker.buffering import HEARTBEAT_SECONDS
 from app.worker.buffering import BufferingWorker
+from app.worker.pacing import ACCEPT_WINDOW
+from app.worker.pacing import AcceptPacer
 
 
 class Heartbeats:
@@ -71,8 +70,7 @@ def test_replaced_deadlines_do_not_time_the_wait() -> None:
 
 def test_a_burst_of_accepts_pauses_accepting_for_the_other_workers() -> None:
     worker = bare_worker(timeout=60)
-    worker.cfg = SimpleNamespace(threads=2)
-    worker.recent_accepts = collections.deque()
+    worker.pacer = AcceptPacer(threads=2)
     listener = socket.create_server(("127.0.0.1", 0))
     worker.sockets = [listener]
     worker.poller = selectors.DefaultSelector()
