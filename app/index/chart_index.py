@@ -186,12 +186,7 @@ class ChartIndex:
     def load_ordered(self, entries: list[IndexEntry]) -> None:
         """Fill an empty index from entries already in index order (a snapshot)."""
         for entry in entries:
-            versions = self.charts.get(entry.name)
-            if versions is None:
-                versions = self.charts[entry.name] = []
-                self._names.append(entry.name)
-            versions.append(entry)
-            self.entries[entry.filename] = entry
+            self._append(entry)
         self._blocks.clear()
         self._block_tags.clear()
         self._stale = True
@@ -225,22 +220,26 @@ class ChartIndex:
         latest = {e.filename: e for e in entries}  # a file put twice: its last entry
         for filename in latest:  # first, while every chart's versions are still sorted
             self.remove(filename)
-        touched: set[str] = set()
         added = False
         for entry in latest.values():
-            self.entries[entry.filename] = entry
-            versions = self.charts.get(entry.name)
-            if versions is None:
-                versions = self.charts[entry.name] = []
-                self._names.append(entry.name)
-                added = True
-            versions.append(entry)
-            touched.add(entry.name)
-        for name in touched:
+            added |= self._append(entry)
+        for name in {e.name for e in latest.values()}:
             self.charts[name].sort(key=IndexEntry.sort_key)  # stable: as insort_right
             self._touch(name)
         if added:
             self._names.sort(key=chart_order)
+
+    def _append(self, entry: IndexEntry) -> bool:
+        """Add ``entry`` after its chart's versions (a new chart after the names), leaving
+        the order to the caller; whether its chart is new."""
+        self.entries[entry.filename] = entry
+        versions = self.charts.get(entry.name)
+        if versions is not None:
+            versions.append(entry)
+            return False
+        self.charts[entry.name] = [entry]
+        self._names.append(entry.name)
+        return True
 
     @_locked
     def remove(self, filename: str) -> IndexEntry | None:
