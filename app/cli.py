@@ -28,15 +28,12 @@ def prime(config: Config) -> Repository:
     The workers forked afterwards inherit it in memory, so they answer at once; a state
     file write it caused is left to them (``--gen-index`` writes it before exiting).
     """
-    from app.factory import build_repository
+    from app.repository_setup import build_repository
 
     repository = build_repository(config)
     repository.index("").rendered()
     if config.gen_index:
         repository.flush()
-    # the index lives as long as the process: keep the collector from re-scanning it, and
-    # keep the forked workers from copying its pages when the collector would touch them
-    gc.freeze()
     return repository
 
 
@@ -44,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Parse options, prime the index, then serve with gunicorn until SIGTERM."""
     # Startup allocates a lot and frees almost nothing: the collector's passes over the
     # modules and the index being loaded cost about 40 ms of a warm start, so it stays off
-    # until the index is loaded (and frozen: see prime).
+    # until the index is loaded (and frozen: see _start).
     gc.disable()
     try:
         config, log, repository = _start(sys.argv[1:] if argv is None else argv)
@@ -82,6 +79,11 @@ def _start(argv: Sequence[str]) -> tuple[Config, logging.Logger, Repository | No
             repository = prime(config)
     except Exception as exc:  # config and storage errors at startup are fatal
         fatal(str(exc))
+    if not config.gen_index:
+        import app.factory  # noqa: F401 - the app and its routes, once, before the workers fork
+    # what was loaded lives as long as the process: keep the collector from re-scanning it,
+    # and keep the forked workers from copying its pages when the collector would touch them
+    gc.freeze()
     return config, log, repository
 
 

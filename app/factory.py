@@ -19,16 +19,10 @@ from app.blueprints import registry
 from app.blueprints import repo as _repo  # noqa: F401 - imported before workers fork
 from app.blueprints import server_info as _server_info  # noqa: F401 - imported before workers fork
 from app.blueprints import ui as _ui  # noqa: F401 - imported before workers fork
-from app.cache import make_cache
-from app.cache import redis_client
 from app.errors import REGISTRY_ROOT
 from app.errors import NotFound
 from app.errors import is_registry_request
 from app.errors import register_error_handlers
-from app.index.changelog_redis import RedisChangeLogs
-from app.index.engine import IndexEngine
-from app.index.engine import IndexSettings
-from app.index.memo import PackageMemo
 from app.inline import init_inline
 from app.logs import setup_logging
 from app.oci.registry import Registry
@@ -38,14 +32,12 @@ from app.pipeline import init_pipeline
 from app.repo_shortcut import RepoShortcut
 from app.repo_shortcut import shortcut_applies
 from app.repository import Repository
-from app.repository import UploadRules
+from app.repository_setup import build_repository
 from app.services import KEY
 from app.services import Services
-from app.startup import build_backend
-from app.startup import cache_dir_for
 from app.startup import check_config
 from app.startup import normalise
-from app.tenancy import install_tenancy
+from app.tenant_urls import install_tenancy
 
 
 class ChartMuseumApp(Flask):
@@ -92,39 +84,6 @@ def _behind_proxy(wsgi_app: Any) -> Any:
         return wsgi_app(environ, start_response)
 
     return app
-
-
-def build_repository(config: Config) -> Repository:
-    """Backend, index engine and upload rules for a (normalised) config."""
-    backend = build_backend(config)
-    url_base = f"{config.chart_url}{config.context_path}" if config.chart_url else ""
-    if config.chart_url.endswith(config.context_path):
-        url_base = config.chart_url
-    settings = IndexSettings(
-        cache_dir=cache_dir_for(config, backend),
-        context_path=config.context_path,
-        json_index=config.json_index,
-        url_base=url_base,
-        statefiles=not config.disable_statefiles,
-        always_regenerate=config.always_regenerate_chart_index,
-        cache_interval=config.cache_interval,
-        timestamp_tolerance_ns=int(config.storage_timestamp_tolerance * 1e9),
-        parse_workers=config.index_limit,
-    )
-    client = redis_client(config) if config.cache == "redis" else None
-    cache = make_cache(settings.cache_dir, client)
-    logs = RedisChangeLogs(client) if client is not None else None
-    # instances share parses; one instance shares its snapshot instead
-    memo = PackageMemo(cache) if client is not None else None
-    engine = IndexEngine(backend, settings, logs, memo)
-    rules = UploadRules(
-        allow_overwrite=config.allow_overwrite,
-        disable_force_overwrite=config.disable_force_overwrite,
-        max_storage_objects=config.max_storage_objects,
-        per_chart_limit=config.per_chart_limit,
-        shared_namespace=config.depth_dynamic,
-    )
-    return Repository(backend, engine, rules, cache)
 
 
 def build_registry(config: Config, repository: Repository) -> Registry | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from app.options import Config
-from app.tenancy import repo_prefixes
+from app.tenant_urls import repo_prefixes
 
 
 def register_blueprints(app: Flask, config: Config) -> None:

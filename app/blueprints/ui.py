@@ -43,8 +43,8 @@ from app.services import KEY
 from app.services import Services
 from app.services import current_repo
 from app.services import services
-from app.tenancy import repo_prefixes
 from app.tenancy import storage_path
+from app.tenant_urls import repo_prefixes
 from app.ui import forms
 from app.ui.links import STATIC_DIR
 from app.ui.links import TEMPLATE_DIR

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -249,3 +251,19 @@ def test_refused_request_is_logged_with_its_number_and_id(
         lines = [r for r in caplog.records if r.thread == threading.get_ident()]
         assert [r.getMessage().split(" ", 1)[0] for r in lines] == [f"[{number}]"] * 2
         assert [r.fields["reqID"] for r in lines] == [request_id] * 2
+
+
+def test_storage_side_needs_no_web_framework() -> None:
+    """The tenancy rules, the index engine and the repository import without Flask (the
+    URL side of tenancy is app.tenant_urls), so the index can be built and its parse
+    processes forked from a process that has not loaded the web framework."""
+    code = (
+        "import sys\n"
+        "import app.tenancy, app.index.engine, app.index.build, app.repository\n"
+        "assert 'flask' not in sys.modules, sorted(m for m in sys.modules if 'flask' in m)\n"
+    )
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
