@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from backends.base import ObjectNotFound
 from backends.local import LocalFilesystemBackend
 from tests.backends.contract import BackendContract
 
@@ -31,3 +32,23 @@ class TestLocal(BackendContract):
             backend.put_object("a.tgz", b"b", overwrite=False)
         assert [o.path for o in backend.list_objects("")] == ["a.tgz"]
         assert not [n for n in os.listdir(backend.rootdir) if n.startswith(".cm-tmp-")]
+
+    def test_only_regular_files_are_objects(self, backend) -> None:
+        os.makedirs(os.path.join(backend.rootdir, "dir.tgz"))
+        os.mkfifo(os.path.join(backend.rootdir, "fifo.tgz"))  # a read would wait forever
+        for name in ("dir.tgz", "fifo.tgz"):
+            with pytest.raises(ObjectNotFound):
+                backend.get_object(name)
+
+    def test_a_file_that_grew_since_its_stat_is_read_whole(self, backend, monkeypatch) -> None:
+        backend.put_object("grown.tgz", b"x" * 10)
+        real_fstat = os.fstat
+
+        def stale_fstat(fd: int) -> os.stat_result:  # the size before an append
+            st = real_fstat(fd)
+            fields = list(st)
+            fields[6] = 4  # st_size
+            return os.stat_result(fields)
+
+        monkeypatch.setattr(os, "fstat", stale_fstat)
+        assert backend.get_object("grown.tgz").content == b"x" * 10
