@@ -57,7 +57,7 @@ class TenantSettings:
 
 def _start(root: str, log: str) -> tuple[Process, float]:
     reset_state(root)
-    return start_chartmuseum(root, "--depth=1", log=log, ready="/health", poll=0.005)
+    return start_chartmuseum(root, "--depth=1", log=log, ready="/health")
 
 
 def read_pass(url: str, tenants: list[str], seed: int) -> tuple[list[float], int]:
