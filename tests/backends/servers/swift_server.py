@@ -78,10 +78,14 @@ class SwiftServer:
                 proc.wait()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def _free_ports(count: int) -> list[int]:
+    """``count`` distinct free ports: each socket stays bound until all are picked, since
+    the servers bind with SO_REUSEPORT and two of them given one port would share it."""
+    with contextlib.ExitStack() as stack:
+        socks = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in socks:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in socks]
 
 
 def _check_binaries() -> None:
@@ -198,7 +202,8 @@ def _wait_ready(server: SwiftServer, timeout: float = 30) -> None:
 def start(base: str) -> SwiftServer:
     """Configure and start memcached and the four Swift servers below ``base``."""
     _check_binaries()
-    ports = {name: _free_port() for name in (*SERVERS, "mc")}
+    names = (*SERVERS, "mc")
+    ports = dict(zip(names, _free_ports(len(names)), strict=True))
     _configure(base, ports)
     server = SwiftServer(base, ports)
     run = os.path.join(base, "run")
