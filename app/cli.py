@@ -28,10 +28,23 @@ def prime(config: Config) -> Repository:
     The workers forked afterwards inherit it in memory, so they answer at once; a state
     file write it caused is left to them (``--gen-index`` writes it before exiting).
     """
-    from app.repository_setup import build_repository
+    from app.index.listing import ListingAhead
+    from app.startup import build_backend
 
-    repository = build_repository(config)
-    repository.index("").rendered()
+    backend = build_backend(config)
+    # the root's listing is taken by a forked child while the index engine is imported
+    # and its state loaded: the start needs both
+    ahead = ListingAhead.start(backend, "")
+    try:
+        from app.repository_setup import build_repository
+
+        repository = build_repository(config, backend)
+        if ahead is not None:
+            repository.engine.list_ahead(ahead)
+        repository.index("").rendered()
+    finally:
+        if ahead is not None:
+            ahead.discard()  # not taken: the snapshot matched storage
     if config.gen_index:
         repository.flush()
     return repository

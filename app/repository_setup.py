@@ -18,11 +18,12 @@ from app.repository import Repository
 from app.repository import UploadRules
 from app.startup import build_backend
 from app.startup import cache_dir_for
+from backends.base import StorageBackend
 
 
-def build_repository(config: Config) -> Repository:
-    """Backend, index engine and upload rules for a (normalised) config."""
-    backend = build_backend(config)
+def build_repository(config: Config, backend: StorageBackend | None = None) -> Repository:
+    """Backend (unless given), index engine and upload rules for a (normalised) config."""
+    backend = backend or build_backend(config)
     url_base = f"{config.chart_url}{config.context_path}" if config.chart_url else ""
     if config.chart_url.endswith(config.context_path):
         url_base = config.chart_url

@@ -15,6 +15,7 @@ from app.gocompat.times import format_time
 from app.index import render
 from app.index.entry import IndexEntry
 from app.tenancy import storage_path
+from backends.base import ObjectNotFound
 from backends.base import StorageBackend
 
 log = logging.getLogger("chartmuseum")
@@ -77,6 +78,10 @@ Result = tuple[str, IndexEntry | None, str]
 Reader = Callable[[str], tuple[bytes, int]]
 
 
+VANISHED = "no longer in storage"
+"""The error of a package deleted between the listing and its read: it is gone, not invalid."""
+
+
 def _parse_job(job: Job, urls: UrlScheme) -> Result:
     from app.charts.loader import ChartInvalid
 
@@ -91,8 +96,29 @@ def _parse_chunk(jobs: list[Job], urls: UrlScheme) -> list[Result]:
     return [_parse_job(job, urls) for job in jobs]
 
 
+def _read_jobs(read: Reader, names: Sequence[str]) -> tuple[list[Job], list[Result]]:
+    """(the packages read, results for those that vanished since they were listed)."""
+    jobs: list[Job] = []
+    vanished: list[Result] = []
+    for filename in names:
+        try:
+            jobs.append((filename, *read(filename)))
+        except ObjectNotFound:
+            vanished.append((filename, None, VANISHED))
+    return jobs, vanished
+
+
 def _read_and_parse(read: Reader, names: Sequence[str], urls: UrlScheme) -> list[Result]:
-    return [_parse_job((f, *read(f)), urls) for f in names]
+    """Read and parse one package after the other (one package's bytes in memory)."""
+    results: list[Result] = []
+    for filename in names:
+        try:
+            content, mtime_ns = read(filename)
+        except ObjectNotFound:
+            results.append((filename, None, VANISHED))
+            continue
+        results.append(_parse_job((filename, content, mtime_ns), urls))
+    return results
 
 
 class StorageReader:
@@ -119,19 +145,20 @@ def parse_packages(
 ) -> list[Result]:
     """Read and parse many packages; uses a process pool when there are enough of them.
 
-    :param read: returns (bytes, mtime_ns) of a file name (storage errors propagate).
+    :param read: returns (bytes, mtime_ns) of a file name (storage errors propagate, but
+        a package deleted since it was listed gets the error :data:`VANISHED`).
     :param workers: parallel parsers (0: one per CPU).
     """
     workers = workers or os.cpu_count() or 1
     if len(filenames) < POOL_THRESHOLD or workers == 1:
-        return [_parse_job((f, *read(f)), urls) for f in filenames]
+        return _read_and_parse(read, filenames, urls)
     from concurrent.futures.process import BrokenProcessPool
 
     try:
         return _parse_in_pool(read, filenames, urls, workers)
     except (BrokenProcessPool, OSError) as exc:  # no subprocesses here: do it in-process
         log.warning("parallel parsing unavailable, parsing serially: %s", exc)
-        return [_parse_job((f, *read(f)), urls) for f in filenames]
+        return _read_and_parse(read, filenames, urls)
 
 
 def _parse_in_pool(
@@ -150,9 +177,11 @@ def _parse_in_pool(
         if getattr(read, "in_subprocess", False):
             futures = [pool.submit(_read_and_parse, read, group, urls) for group in groups]
         else:
-            futures = [
-                pool.submit(_parse_chunk, [(f, *read(f)) for f in group], urls) for group in groups
-            ]
+            futures = []
+            for group in groups:
+                jobs, vanished = _read_jobs(read, group)
+                results += vanished
+                futures.append(pool.submit(_parse_chunk, jobs, urls))
         for fut in futures:
             results.extend(fut.result())
     return results

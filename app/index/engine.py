@@ -27,6 +27,7 @@ from app.index.changelog_files import FileChangeLogs
 from app.index.chart_index import ChartIndex
 from app.index.chart_index import RenderedIndex
 from app.index.entry import IndexEntry
+from app.index.listing import ListingAhead
 from app.index.memo import PackageMemo
 from app.index.replica import RepoReplica
 from app.index.scan import StorageScanner
@@ -90,6 +91,10 @@ class IndexEngine:
         self.writer = BackgroundWriter(self.upkeep, settings.upkeep_delay)
         self._replicas: dict[str, RepoReplica] = {}
         self._lock = threading.Lock()
+
+    def list_ahead(self, ahead: ListingAhead) -> None:
+        """Use a listing taken ahead of time for the next scan of its repository."""
+        self.scanner.list_ahead(ahead)
 
     def _new_index(self, repo: str | None) -> ChartIndex:
         """An empty index of ``repo`` whose rendered versions are also files in the cache

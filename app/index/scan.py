@@ -5,10 +5,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from app.index.build import VANISHED
 from app.index.build import StorageReader
 from app.index.build import UrlScheme
 from app.index.build import parse_packages
 from app.index.entry import IndexEntry
+from app.index.listing import Listing
+from app.index.listing import ListingAhead
+from app.index.listing import list_now
 from app.index.memo import PackageMemo
 from app.index.replica import RepoReplica
 from backends.base import ObjectInfo
@@ -43,18 +47,27 @@ class StorageScanner:
         self.memo = memo
         self.tolerance_ns = tolerance_ns
         self.parse_workers = parse_workers
+        self._ahead: dict[str, ListingAhead] = {}
+
+    def list_ahead(self, ahead: ListingAhead) -> None:
+        """Use ``ahead`` as the listing of the next scan of its repository."""
+        self._ahead[ahead.repo] = ahead
 
     def scan(self, replica: RepoReplica) -> ScanResult:
         """Compare storage with ``replica.index`` (its ``ignored`` packages are updated)."""
-        rewrites = self.backend.rewrites(replica.repo)
-        token = self.backend.change_token(replica.repo)
-        listing = [o for o in self.backend.list_objects(replica.repo) if o.path.endswith(".tgz")]
+        rewrites, token, objects = self._listing(replica.repo)
+        listing = [o for o in objects if o.path.endswith(".tgz")]
         current = {o.path: o for o in listing}
         gone = [f for f in replica.index.entries if f not in current]
         changed = [o for o in listing if self._differs(replica, o)]
         puts, invalid = self._parse(replica, changed)
         gone += [f for f in invalid if f in replica.index.entries]
         return ScanResult(rewrites, token, puts, gone)
+
+    def _listing(self, repo: str) -> Listing:
+        ahead = self._ahead.pop(repo, None)
+        listing = ahead.take() if ahead is not None else None
+        return listing if listing is not None else list_now(self.backend, repo)
 
     def _differs(self, replica: RepoReplica, obj: ObjectInfo) -> bool:
         known = replica.index.entries.get(obj.path)
@@ -68,7 +81,7 @@ class StorageScanner:
     def _parse(
         self, replica: RepoReplica, objects: list[ObjectInfo]
     ) -> tuple[list[IndexEntry], list[str]]:
-        """Parse packages; returns (entries, names of invalid packages)."""
+        """Parse packages; returns (entries, names of invalid or vanished packages)."""
         if not objects:
             return [], []
         if len(objects) > 1:
@@ -82,7 +95,9 @@ class StorageScanner:
         invalid = []
         urls = self.urls.for_repo(replica.repo)
         for filename, entry, error in parse_packages(read, names, urls, self.parse_workers):
-            if entry is None:
+            if entry is None and error == VANISHED:
+                invalid.append(filename)  # deleted since the listing: gone
+            elif entry is None:
                 obj = by_name[filename]
                 replica.ignored[filename] = (obj.last_modified_ns, obj.size)
                 fields = {"repo": replica.repo, "package": filename, "error": error}
