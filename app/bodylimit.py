@@ -12,8 +12,6 @@ from typing import BinaryIO
 
 from werkzeug.exceptions import RequestEntityTooLarge
 
-WSGIApp = Any
-
 
 class LimitedInput:
     """A ``wsgi.input`` wrapper that raises 413 once more than ``limit`` bytes are read."""
@@ -50,15 +48,10 @@ class LimitedInput:
             yield line
 
 
-def limit_bodies(wsgi_app: WSGIApp, limit: int) -> WSGIApp:
-    """Wrap a WSGI app so every request body is read through :class:`LimitedInput`."""
-
-    def app(environ: dict[str, Any], start_response: Any) -> Any:
-        length = environ.get("CONTENT_LENGTH")
-        if (length and length != "0") or "HTTP_TRANSFER_ENCODING" in environ:
-            declared = int(length) if length and length.isdigit() else None
-            environ["wsgi.input"] = LimitedInput(environ["wsgi.input"], limit, declared)
-        # else: HTTP/1.1 gives the request no body (RFC 9112 section 6.3), nothing to limit
-        return wsgi_app(environ, start_response)
-
-    return app
+def limit_body(environ: dict[str, Any], limit: int) -> None:
+    """Have the request of ``environ`` read its body through :class:`LimitedInput`."""
+    length = environ.get("CONTENT_LENGTH")
+    if (length and length != "0") or "HTTP_TRANSFER_ENCODING" in environ:
+        declared = int(length) if length and length.isdigit() else None
+        environ["wsgi.input"] = LimitedInput(environ["wsgi.input"], limit, declared)
+    # else: HTTP/1.1 gives the request no body (RFC 9112 section 6.3), nothing to limit

@@ -13,10 +13,11 @@ from collections.abc import Callable
 from typing import Any
 from typing import TypeVar
 
-from flask import Flask
+from flask import Request
 from flask import current_app
 from flask import request
 
+from app.application import ChartMuseumApp
 from app.worker.inline import INLINE
 from app.worker.inline import Deferred
 
@@ -51,15 +52,15 @@ def inline_path(path: str) -> bool:
     return path.endswith(INLINE_ENDINGS)
 
 
-def _defer_other_views() -> None:
-    if running_inline():
+def _defer_other_views(request: Request) -> None:
+    if request.environ.get(INLINE):
         view = current_app.view_functions.get(request.endpoint or "")
         if not getattr(view, _CAPABLE, False):
             raise Deferred()
 
 
-def init_inline(app: Flask) -> None:
-    """Offer ``app``'s inline-capable views to the worker; before every other hook, defer
-    any other view."""
+def init_inline(app: ChartMuseumApp) -> None:
+    """Offer ``app``'s inline-capable views to the worker; before every other step of a
+    request (its first request check), defer any other view."""
     app.inline_paths = inline_path  # type: ignore[attr-defined]
-    app.before_request_funcs.setdefault(None, []).insert(0, _defer_other_views)
+    app.request_checks.insert(0, _defer_other_views)

@@ -1,9 +1,11 @@
-"""What happens around every request: request id, access log, CORS, body size limit.
+"""What happens around every request: request id, access log, CORS, body size limit, and
+the client's address behind a proxy.
 
 This runs on every request, the cheapest ones included (``/health``, a cached
-``index.yaml``), so it is a WSGI middleware rather than Flask hooks: it numbers the request
-and gives it its id on the way in, and adds the headers and writes the access log when the
-application starts its response (Flask's request context is still active then). It reads
+``index.yaml``), so it is one WSGI middleware rather than Flask hooks or a stack of
+middlewares: it numbers the request, gives it its id, caps its body and reads the
+``X-Forwarded-*`` headers on the way in, and adds the headers and writes the access log when
+the application starts its response (Flask's request context is still active then). It reads
 what it needs from the WSGI environ, and builds a log record only when its level is enabled.
 """
 
@@ -20,11 +22,13 @@ from flask import Flask
 from flask import g
 from flask import has_app_context
 from flask import request
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wsgi import get_path_info
 
-from app.bodylimit import limit_bodies
+from app.bodylimit import limit_body
 from app.options import Config
 from app.requestid import HEADER
+from app.requestid import new_id
 from app.requestid import request_id
 
 log = logging.getLogger("chartmuseum")
@@ -34,7 +38,17 @@ STARTED = "chartmuseum.started"
 
 _REQUEST_ID = "HTTP_X_REQUEST_ID"  # the X-Request-Id header in the WSGI environ
 _HEALTH = "/health"
-_LOGGED = (200, 201, 202, 204, 304)  # logged at INFO (202, 204: registry); 404 WARNING, rest ERROR
+# the access log's level by status: 202 and 204 are the registry's; any other is an ERROR
+_LEVELS = dict.fromkeys(("200", "201", "202", "204", "304"), logging.INFO) | {
+    "404": logging.WARNING
+}
+_now = time.perf_counter
+_FORWARDED = (
+    "HTTP_X_FORWARDED_FOR",
+    "HTTP_X_FORWARDED_PROTO",
+    "HTTP_X_FORWARDED_HOST",
+    "HTTP_X_FORWARDED_PORT",
+)
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -81,9 +95,9 @@ def _path(environ: dict[str, Any]) -> str:
 
 
 def init_pipeline(app: Flask, config: Config) -> None:
-    """Wrap ``app``'s WSGI application: request ids, access log, CORS, body size limit."""
-    limited = limit_bodies(app.wsgi_app, config.max_upload_size)
-    app.wsgi_app = Pipeline(limited, config)  # type: ignore[method-assign]
+    """Wrap ``app``'s WSGI application: request ids, access log, CORS, body size limit,
+    ``X-Forwarded-*``."""
+    app.wsgi_app = Pipeline(app.wsgi_app, config)  # type: ignore[method-assign]
 
 
 class Pipeline:
@@ -91,25 +105,34 @@ class Pipeline:
 
     def __init__(self, wsgi_app: WSGIApp, config: Config) -> None:
         self.wsgi_app = wsgi_app
+        # the client, scheme, host and port from the first hop of the X-Forwarded-* headers,
+        # only when one is there (werkzeug's ProxyFix)
+        self.behind_proxy = ProxyFix(wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1)
         self.config = config
         self._counter = itertools.count(1)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        started = environ[STARTED] = time.perf_counter()
+        started = environ[STARTED] = _now()
         count = next(self._counter)
-        req_id = request_id(environ.get(_REQUEST_ID))
+        sent = environ.get(_REQUEST_ID)
+        req_id = request_id(sent) if sent else new_id()
         if log.isEnabledFor(logging.DEBUG):
             self._log_incoming(environ, count, req_id)
+        limit_body(environ, self.config.max_upload_size)
 
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             headers = _with_header(headers, HEADER, req_id)
             cors = self.config.cors_alloworigin
             if cors and _is_api_path(_path(environ), self.config.context_path):
                 headers = _with_header(headers, "Access-Control-Allow-Origin", cors)
-            self._log_served(environ, int(status[:3]), started, count, req_id)
+            level = _LEVELS.get(status[:3], logging.ERROR)
+            if log.isEnabledFor(level):
+                self._log_served(environ, level, status, started, count, req_id)
             return start_response(status, headers, exc_info)
 
-        return self.wsgi_app(environ, start)
+        if environ.keys().isdisjoint(_FORWARDED):
+            return self.wsgi_app(environ, start)
+        return self.behind_proxy(environ, start)
 
     def _log_incoming(self, environ: dict[str, Any], count: int, req_id: str) -> None:
         if self.config.log_health or not _is_health(environ):
@@ -117,14 +140,14 @@ class Pipeline:
             log.debug(f"[{count}] Incoming request: {_path(environ)}", extra={"fields": fields})
 
     def _log_served(
-        self, environ: dict[str, Any], status: int, started: float, count: int, req_id: str
+        self,
+        environ: dict[str, Any],
+        level: int,
+        status: str,
+        started: float,
+        count: int,
+        req_id: str,
     ) -> None:
-        if status in _LOGGED:
-            level = logging.INFO
-        else:
-            level = logging.WARNING if status == 404 else logging.ERROR
-        if not log.isEnabledFor(level):
-            return
         if level == logging.INFO and not self.config.log_health and _is_health(environ):
             return
         path = _path(environ)
@@ -133,7 +156,7 @@ class Pipeline:
             "comment": g.get("comment", "") if has_app_context() else "",
             "clientIP": _client_ip(environ),
             "method": environ.get("REQUEST_METHOD", "GET").upper(),
-            "statusCode": status,
+            "statusCode": int(status[:3]),
             "latency": _latency(time.perf_counter() - started, self.config.log_latency_integer),
             "reqID": req_id,
         }

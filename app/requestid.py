@@ -10,7 +10,10 @@ import random
 import re
 
 HEADER = "X-Request-Id"
-_VARIANT = "89ab"  # RFC 9562 variant bits 10xx
+_getrandbits = random.getrandbits
+# RFC 9562: version 4 (bits 76-79 are 0100) and variant 10 (bits 62-63)
+_CLEAR = ~((0xF << 76) | (0x3 << 62))
+_SET = (0x4 << 76) | (0x2 << 62)
 
 # visible ASCII, spaces inside only: a header value safe to write back and to log
 _VALID = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?")
@@ -30,5 +33,5 @@ def new_id() -> str:
     pseudo-random generator (reseeded in every forked worker) rather than ``os.urandom``,
     whose system call would hand the GIL over on the cheapest requests.
     """
-    h = f"{random.getrandbits(128):032x}"
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+    h = "%032x" % (_getrandbits(128) & _CLEAR | _SET)
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"

@@ -5,14 +5,13 @@ themselves are :mod:`app.tenancy`'s)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
-from flask import Flask
+from flask import Request
 from flask import g
-from flask import request
 from werkzeug.routing import BaseConverter
 from werkzeug.routing import Map
 
+from app.application import ChartMuseumApp
 from app.tenancy import check_path
 from app.tenancy import check_repo
 
@@ -30,29 +29,32 @@ class RepoConverter(BaseConverter):
         self.regex = "[^/]+" + tail
 
 
-def install_tenancy(app: Flask, check_storable: Callable[[str], None] | None = None) -> None:
+def install_tenancy(
+    app: ChartMuseumApp, check_storable: Callable[[str], None] | None = None
+) -> None:
     """Register the converter, move the matched tenant from the URL into ``g.repo`` and
     check it.
 
-    The checks run for every request, routed or not, in the application's URL value
-    preprocessor, which Flask calls before any ``before_request`` hook (one function, not
-    two hooks: this runs on the cheapest requests too). Install the tenancy right after
-    :func:`app.pipeline.init_pipeline`, so that a refused request is counted and has its
-    request id, like any other.
+    The checks run for every request, routed or not, as one of the application's
+    :attr:`~app.application.ChartMuseumApp.request_checks`, before any Flask hook. Install
+    the tenancy right after :func:`app.pipeline.init_pipeline`, so that a refused request is
+    counted and has its request id, like any other.
 
     :param check_storable: raises for a tenant the storage cannot hold.
     """
     app.url_map.converters["repo"] = RepoConverter
     app.url_map.merge_slashes = False
 
-    @app.url_value_preprocessor
-    def _tenant(endpoint: str | None, values: dict[str, Any] | None) -> None:
-        repo = g.repo = values.pop("repo", "") if values else ""
+    def _tenant(request: Request) -> None:
         check_path(request.environ.get("PATH_INFO", ""))
-        if repo:  # the root tenant always passes
+        values = request.view_args
+        if values and "repo" in values:  # else the root tenant, "" (g.repo is left unset)
+            repo = g.repo = values.pop("repo")
             check_repo(repo)
             if check_storable is not None:
                 check_storable(repo)
+
+    app.request_checks.append(_tenant)
 
 
 def repo_prefixes(depth: int, dynamic: bool) -> list[str]:

@@ -1,5 +1,6 @@
 """The request pipeline (a WSGI middleware): request ids, the access log in ChartMuseum's
-shape and levels, CORS, and no log record built for a level that is off."""
+shape and levels, CORS, no log record built for a level that is off, and the client's
+address, scheme and host behind a proxy."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 
+from app.options import Config
+from app.pipeline import Pipeline
 from tests.helpers import make_chart
 
 FIELDS = ["path", "comment", "clientIP", "method", "statusCode", "latency", "reqID"]
@@ -84,6 +87,10 @@ def test_request_ids_are_echoed_when_valid_and_made_up_otherwise(make_app) -> No
     for sent in ({}, {"X-Request-Id": " padded "}):
         made = client.get("/health", headers=sent).headers["X-Request-Id"]
         assert uuid.UUID(made).version == 4 and str(uuid.UUID(made)) == made
+    made = {client.get("/health").headers["X-Request-Id"] for _ in range(200)}
+    assert len(made) == 200
+    assert {uuid.UUID(m).variant for m in made} == {uuid.RFC_4122}
+    assert {m[19] for m in made} == set("89ab")  # the variant's two bits, the rest random
 
 
 def test_health_is_logged_only_with_log_health(logged) -> None:
@@ -132,3 +139,45 @@ def test_cors_header_on_api_answers_only(make_app) -> None:
     answer = client.get("/api/charts")
     assert answer.headers.getlist("Access-Control-Allow-Origin") == ["https://ui.example.com"]
     assert "Access-Control-Allow-Origin" not in client.get("/index.yaml").headers
+
+
+def _seen_by_app(headers: dict[str, str]) -> dict[str, object]:
+    """The environ the application behind the pipeline is given for a request with
+    ``headers``."""
+    seen: dict[str, object] = {}
+
+    def app(environ: dict[str, object], start_response: Callable[..., object]) -> list[bytes]:
+        seen.update(environ)
+        start_response("200 OK", [])
+        return [b""]
+
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8080",
+        "HTTP_HOST": "127.0.0.1:8080",
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.url_scheme": "http",
+        **{"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items()},
+    }
+    Pipeline(app, Config())(environ, lambda status, headers, exc_info=None: None)
+    return seen
+
+
+def test_forwarded_headers_give_the_first_hops_client_scheme_and_host() -> None:
+    seen = _seen_by_app(
+        {
+            "X-Forwarded-For": "203.0.113.7, 10.0.0.1",
+            "X-Forwarded-Proto": "https",
+            "X-Forwarded-Host": "charts.example.com",
+        }
+    )
+    assert seen["REMOTE_ADDR"] == "10.0.0.1"  # the address the first proxy saw
+    assert seen["wsgi.url_scheme"] == "https" and seen["HTTP_HOST"] == "charts.example.com"
+    for header in ("X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Port"):
+        assert _seen_by_app({header: "https"})["werkzeug.proxy_fix.orig"], header
+
+    direct = _seen_by_app({})
+    assert direct["REMOTE_ADDR"] == "127.0.0.1" and direct["HTTP_HOST"] == "127.0.0.1:8080"
+    assert "werkzeug.proxy_fix.orig" not in direct  # without the headers, nothing is rewritten
