@@ -4,8 +4,11 @@ other workers for a moment.
 Every worker is woken for a new connection, and the first to run after a burst often takes
 them all, then serves every client on one process while the others idle. A worker that
 accepted as many connections as it has threads within :data:`ACCEPT_WINDOW`, while it holds
-at least as many, stops accepting until that window ends. Short-lived connections (one
-request each) close before they add up, so they are never paced.
+at least as many, stops accepting for :data:`ACCEPT_PAUSE`: long enough for a woken worker to
+be scheduled on a busy machine (with a pause as short as the window, a worker busy serving
+the burst it took resumed first and took all 16 connections of a new wrk run, halving the
+rate). Short-lived connections (one request each) close before they add up, so they are
+never paced.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import collections
 import math
 
 ACCEPT_WINDOW = 0.005  # seconds
+ACCEPT_PAUSE = 0.025  # seconds
 
 
 class AcceptPacer:
@@ -22,9 +26,12 @@ class AcceptPacer:
     :param threads: the worker's request threads.
     """
 
-    def __init__(self, threads: int, window: float = ACCEPT_WINDOW) -> None:
+    def __init__(
+        self, threads: int, window: float = ACCEPT_WINDOW, pause: float = ACCEPT_PAUSE
+    ) -> None:
         self.threads = threads
         self.window = window
+        self.pause = pause
         self.recent: collections.deque[float] = collections.deque()
         self.paused_until = -math.inf
         """Until when accepting is paused (``time.monotonic``)."""
@@ -37,7 +44,7 @@ class AcceptPacer:
         while recent[0] <= now - self.window:
             recent.popleft()
         if len(recent) >= self.threads and held >= self.threads:
-            self.paused_until = recent[0] + self.window
+            self.paused_until = now + self.pause
             return True
         return False
 
