@@ -28,7 +28,6 @@ from werkzeug.wsgi import get_path_info
 from app.bodylimit import limit_body
 from app.options import Config
 from app.requestid import HEADER
-from app.requestid import new_id
 from app.requestid import request_id
 
 log = logging.getLogger("chartmuseum")
@@ -42,7 +41,6 @@ _HEALTH = "/health"
 _LEVELS = dict.fromkeys(("200", "201", "202", "204", "304"), logging.INFO) | {
     "404": logging.WARNING
 }
-_now = time.perf_counter
 _FORWARDED = (
     "HTTP_X_FORWARDED_FOR",
     "HTTP_X_FORWARDED_PROTO",
@@ -112,10 +110,9 @@ class Pipeline:
         self._counter = itertools.count(1)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        started = environ[STARTED] = _now()
+        started = environ[STARTED] = time.perf_counter()
         count = next(self._counter)
-        sent = environ.get(_REQUEST_ID)
-        req_id = request_id(sent) if sent else new_id()
+        req_id = request_id(environ.get(_REQUEST_ID))
         if log.isEnabledFor(logging.DEBUG):
             self._log_incoming(environ, count, req_id)
         limit_body(environ, self.config.max_upload_size)
