@@ -107,6 +107,8 @@ class Pipeline:
         # only when one is there (werkzeug's ProxyFix)
         self.behind_proxy = ProxyFix(wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1)
         self.config = config
+        self.max_body = config.max_upload_size
+        self.quiet_health = not config.log_health
         self._counter = itertools.count(1)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
@@ -115,15 +117,17 @@ class Pipeline:
         req_id = request_id(environ.get(_REQUEST_ID))
         if log.isEnabledFor(logging.DEBUG):
             self._log_incoming(environ, count, req_id)
-        limit_body(environ, self.config.max_upload_size)
+        if "CONTENT_LENGTH" in environ or "HTTP_TRANSFER_ENCODING" in environ:
+            limit_body(environ, self.max_body)
 
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            headers = _with_header(headers, HEADER, req_id)
+            headers.append((HEADER, req_id))
             cors = self.config.cors_alloworigin
             if cors and _is_api_path(_path(environ), self.config.context_path):
                 headers = _with_header(headers, "Access-Control-Allow-Origin", cors)
             level = _LEVELS.get(status[:3], logging.ERROR)
-            if log.isEnabledFor(level):
+            quiet = level == logging.INFO and self.quiet_health and _is_health(environ)
+            if not quiet and log.isEnabledFor(level):
                 self._log_served(environ, level, status, started, count, req_id)
             return start_response(status, headers, exc_info)
 
@@ -145,8 +149,6 @@ class Pipeline:
         count: int,
         req_id: str,
     ) -> None:
-        if level == logging.INFO and not self.config.log_health and _is_health(environ):
-            return
         path = _path(environ)
         fields = {
             "path": path,
