@@ -107,7 +107,6 @@ class Pipeline:
         # only when one is there (werkzeug's ProxyFix)
         self.behind_proxy = ProxyFix(wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1)
         self.config = config
-        self.max_body = config.max_upload_size
         self.quiet_health = not config.log_health
         self._counter = itertools.count(1)
 
@@ -117,8 +116,7 @@ class Pipeline:
         req_id = request_id(environ.get(_REQUEST_ID))
         if log.isEnabledFor(logging.DEBUG):
             self._log_incoming(environ, count, req_id)
-        if "CONTENT_LENGTH" in environ or "HTTP_TRANSFER_ENCODING" in environ:
-            limit_body(environ, self.max_body)
+        limit_body(environ, self.config.max_upload_size)
 
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             headers.append((HEADER, req_id))
@@ -136,7 +134,7 @@ class Pipeline:
         return self.behind_proxy(environ, start)
 
     def _log_incoming(self, environ: dict[str, Any], count: int, req_id: str) -> None:
-        if self.config.log_health or not _is_health(environ):
+        if not (self.quiet_health and _is_health(environ)):
             fields = {"reqID": req_id}
             log.debug(f"[{count}] Incoming request: {_path(environ)}", extra={"fields": fields})
 
