@@ -30,15 +30,19 @@ def prime(config: Config) -> Repository:
     """
     from app.index.listing import ListingAhead
     from app.startup import build_backend
+    from app.startup import cache_dir_for
 
     backend = build_backend(config)
+    # made before the listing is taken: creating it in the storage folder moves that
+    # folder's change token, and a listing taken before would be rescanned at once
+    cache_dir = cache_dir_for(config, backend)
     # the root's listing is taken by a forked child while the index engine is imported
     # and its state loaded: the start needs both
     ahead = ListingAhead.start(backend, "")
     try:
         from app.repository_setup import build_repository
 
-        repository = build_repository(config, backend)
+        repository = build_repository(config, backend, cache_dir)
         if ahead is not None:
             repository.engine.list_ahead(ahead)
         repository.index("").rendered()

@@ -21,14 +21,17 @@ from app.startup import cache_dir_for
 from backends.base import StorageBackend
 
 
-def build_repository(config: Config, backend: StorageBackend | None = None) -> Repository:
-    """Backend (unless given), index engine and upload rules for a (normalised) config."""
+def build_repository(
+    config: Config, backend: StorageBackend | None = None, cache_dir: str = ""
+) -> Repository:
+    """Backend and state folder (unless given), index engine and upload rules for a
+    (normalised) config."""
     backend = backend or build_backend(config)
     url_base = f"{config.chart_url}{config.context_path}" if config.chart_url else ""
     if config.chart_url.endswith(config.context_path):
         url_base = config.chart_url
     settings = IndexSettings(
-        cache_dir=cache_dir_for(config, backend),
+        cache_dir=cache_dir or cache_dir_for(config, backend),
         context_path=config.context_path,
         json_index=config.json_index,
         url_base=url_base,

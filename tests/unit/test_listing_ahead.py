@@ -150,3 +150,37 @@ def test_packages_deleted_after_the_listing_are_gone_not_errors(tmp_path, worker
     vanished = sorted(f for f, entry, error in results if error == build.VANISHED)
     assert vanished == sorted(names[::2])
     assert sorted(f for f, entry, _ in results if entry is not None) == sorted(names[1::2])
+
+
+def test_the_first_start_on_a_storage_folder_lists_it_once(backend, monkeypatch) -> None:
+    """The state folder the start creates inside the storage folder moves the folder's
+    change token: it must exist before the listing is taken, or the listing taken ahead is
+    stale at once and the whole folder is listed and compared again."""
+    from app.cli import prime
+    from app.config import load_config
+    from app.index.scan import StorageScanner
+    from app.startup import normalise
+
+    scans: list[str] = []
+    real_scan = StorageScanner.scan
+
+    def counting(self, replica):
+        scans.append(replica.repo)
+        return real_scan(self, replica)
+
+    monkeypatch.setattr(StorageScanner, "scan", counting)
+    state_at_listing: list[bool] = []
+    real_start = ListingAhead.start.__func__
+
+    def start(cls, store, repo):
+        state_at_listing.append(os.path.isdir(os.path.join(store.rootdir, ".chartmuseum")))
+        return real_start(cls, store, repo)
+
+    monkeypatch.setattr(ListingAhead, "start", classmethod(start))
+    argv = ["--storage=local", f"--storage-local-rootdir={backend.rootdir}", "--disable-statefiles"]
+    config = normalise(load_config(argv, {}))
+    assert not os.path.exists(os.path.join(backend.rootdir, ".chartmuseum"))
+    repository = prime(config)
+    assert sorted(repository.index("").entries) == ["a-1.0.0.tgz", "b-1.0.0.tgz"]
+    assert state_at_listing == [True]
+    assert scans == [""]
