@@ -1,13 +1,15 @@
 """A lazy gzip decoder with the behaviour and error texts of Go's ``compress/gzip``.
 
-Like Go's reader it is multistream, decompresses only what is asked for, and reports a
+Inflating is zlib-ng's (the same streams as zlib, about four times faster at it). Like
+Go's reader it is multistream, decompresses only what is asked for, and reports a
 problem found at a member boundary only when more data is actually requested.
 """
 
 from __future__ import annotations
 
 import struct
-import zlib
+
+from zlib_ng import zlib_ng
 
 from app.charts.errors import ChartInvalid
 
@@ -55,7 +57,7 @@ def read_member_header(data: bytes, pos: int) -> int:
     if flags & _FLAG_HCRC:
         _need(data, cur, 2)
         expected = int.from_bytes(data[cur : cur + 2], "little")
-        if expected != zlib.crc32(data[pos:cur]) & 0xFFFF:
+        if expected != zlib_ng.crc32(data[pos:cur]) & 0xFFFF:
             raise ChartInvalid("gzip: invalid header")
         cur += 2
     return cur
@@ -80,7 +82,7 @@ class GzipStream:
 
     def _start_member(self) -> None:
         self._member_start = self._pos
-        self._inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+        self._inflater = zlib_ng.decompressobj(-zlib_ng.MAX_WBITS)
         self._crc = 0
         self._size = 0
 
@@ -98,11 +100,11 @@ class GzipStream:
             self._pos += len(chunk)
         try:
             out = inflater.decompress(chunk, _CHUNK)
-        except zlib.error:
+        except zlib_ng.error:  # type: ignore[misc]  # its stub declares an instance, not the class
             offset = self._pos - self._member_start
             return self._fail(ChartInvalid(f"flate: corrupt input before offset {offset}"))
         if out:
-            self._crc = zlib.crc32(out, self._crc)
+            self._crc = zlib_ng.crc32(out, self._crc)
             self._size += len(out)
         return out
 
