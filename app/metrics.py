@@ -2,7 +2,8 @@
 
 ``GET /metrics`` is prometheus-flask-exporter's endpoint: with ``PROMETHEUS_MULTIPROC_DIR``
 set (the ``chartmuseum`` command and ``gunicorn.conf.py`` prepare it in the gunicorn master)
-it is the exporter's gunicorn variant, which merges the samples every worker writes there;
+it is the exporter's gunicorn variant, which merges the samples every worker writes there
+(:mod:`app.metrics_files`);
 otherwise the plain exporter serves this process's registry. The exporter's own default
 metrics (``flask_http_request_*``, ``flask_exporter_info``) are off: ChartMuseum has no
 such series. The request metrics are recorded here, in an ``after_request`` hook rather
@@ -29,9 +30,9 @@ from prometheus_client import Gauge
 from prometheus_client import Histogram
 from prometheus_client import Summary
 from prometheus_flask_exporter import PrometheusMetrics
-from prometheus_flask_exporter.multiprocess import GunicornInternalPrometheusMetrics
 
 from app.index.engine import IndexEngine
+from app.metrics_files import WorkersExporter
 from app.pipeline import request_started
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -111,9 +112,7 @@ def make_exporter(registry: CollectorRegistry, before_scrape: Callable[[], None]
 
         return scrape
 
-    exporter = (
-        GunicornInternalPrometheusMetrics if os.environ.get(MULTIPROC_ENV) else PrometheusMetrics
-    )
+    exporter = WorkersExporter if os.environ.get(MULTIPROC_ENV) else PrometheusMetrics
     return exporter.for_app_factory(
         path=METRICS_PATH,
         registry=registry,

@@ -122,7 +122,9 @@ def test_metrics_under_three_workers(run_server, storage) -> None:
     assert server.delete("/api/a/charts/mychart/0.0.0").status_code == 200
     for _ in range(6):  # every worker answers the same
         with requests.Session() as session:
-            text = session.get(server.url + "/metrics", timeout=10).text
+            scrape = session.get(server.url + "/metrics", timeout=10)
+        assert scrape.status_code == 200, scrape.text
+        text = scrape.text
         values = dict(
             re.findall(r'^(chartmuseum_\w+_served_total\{repo="\w+"\}) (\S+)$', text, re.M)
         )

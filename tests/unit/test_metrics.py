@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 from tests.helpers import make_chart
 
 
@@ -69,3 +73,29 @@ def test_exporter_is_multiprocess_aware(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     shared = make_exporter(CollectorRegistry(), lambda: None)
     assert isinstance(shared, GunicornInternalPrometheusMetrics)
+
+
+_WORKER = """
+from prometheus_client import Counter
+Counter("chartmuseum_requests_total", "Requests", ["code", "method", "url"]).labels(
+    "200", "GET", "/index.yaml"
+).inc(3)
+"""
+
+
+def test_a_worker_file_still_being_created_does_not_fail_the_scrape(
+    make_app, monkeypatch, tmp_path
+) -> None:
+    # prometheus_client creates a worker's sample file empty and sizes it afterwards: a
+    # scrape in between (a worker booting, or counting its first request) must still answer
+    # with every other worker's samples
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    subprocess.run([sys.executable, "-c", _WORKER], env=env, check=True)  # a worker's samples
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    client = make_app(enable_metrics=True).test_client()
+    (tmp_path / "counter_424242.db").write_bytes(b"")
+    (tmp_path / "gauge_livemostrecent_424243.db").write_bytes(b"\0\0")
+    response = client.get("/metrics")
+    assert response.status_code == 200, response.data
+    line = 'chartmuseum_requests_total{code="200",method="GET",url="/index.yaml"} 3.0'
+    assert line in response.data.decode()
