@@ -32,10 +32,10 @@ from prometheus_client import Summary
 from prometheus_flask_exporter import PrometheusMetrics
 
 from app.index.engine import IndexEngine
+from app.metrics_files import MULTIPROC_ENV
 from app.metrics_files import WorkersExporter
 from app.pipeline import request_started
 
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 METRICS_PATH = "/metrics"  # at the server root, whatever the context path
 _PARAM = re.compile(r"<(?:[^:>]+:)?([^>]+)>")
 

@@ -22,6 +22,9 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_flask_exporter.multiprocess import GunicornInternalPrometheusMetrics
 
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+"""The environment variable naming the folder the workers write their samples to."""
+
 HEADER_SIZE = 8
 """Bytes at the start of a sample file telling how much of it is used."""
 
@@ -65,7 +68,7 @@ class WorkersExporter(GunicornInternalPrometheusMetrics):  # type: ignore[misc]
     ) -> tuple[str, str]:
         """The exposition of every worker's samples (``names``: only those series)."""
         registry: Any = CollectorRegistry()
-        WorkerFilesCollector(registry, os.environ["PROMETHEUS_MULTIPROC_DIR"])
+        WorkerFilesCollector(registry, os.environ[MULTIPROC_ENV])
         if names:
             registry = registry.restricted_registry(names)
         generate_latest, content_type = choose_encoder(accept_header or "")
